@@ -1,0 +1,18 @@
+/**
+ * Pure SASL for SMTP AUTH: the client half of PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1/-256 (and -PLUS), XOAUTH2 and
+ * OAUTHBEARER, mechanism choice, and SASLprep. The shared primitives a server half builds on live in their own
+ * files: scram-core.ts, scram-messages.ts, gs2.ts, plain-message.ts, bearer-messages.ts, cram-md5.ts.
+ */
+export { type ChooseMechanismOptions, chooseMechanism } from './choose.js';
+export { createSaslClient, SASL_MECHANISMS } from './mechanisms.js';
+export { type SaslprepOptions, saslprep } from './saslprep.js';
+export type {
+  ChannelBinding,
+  ChannelBindingType,
+  Credentials,
+  OAuthCredentials,
+  PasswordCredentials,
+  SaslClient,
+  SaslClientContext,
+  TokenProvider,
+} from './types.js';
