@@ -1,0 +1,3 @@
+export * from './connect.js';
+export * from './session-cache.js';
+export * from './tls-connect.js';
