@@ -1,0 +1,147 @@
+import { PosternError } from '../core/index.js';
+
+/** Limits on pooled connections. */
+export interface PoolOptions {
+  /** Connections open at once (default 5). */
+  readonly maxConnections?: number;
+  /** Messages per connection before it is replaced (default 100). */
+  readonly maxMessages?: number;
+  /** Milliseconds a connection may live before it is replaced (default 5 min). */
+  readonly maxLifetime?: number;
+  /** Milliseconds an idle connection is kept (default 30 s). */
+  readonly idleTimeout?: number;
+}
+
+/** What the pool needs of a connection; SmtpSession fits. */
+export interface Poolable {
+  readonly usable: boolean;
+  readonly openedAt: number;
+  readonly messagesSent: number;
+  quit(): Promise<void>;
+  close(): void;
+  setIdle(idle: boolean): void;
+}
+
+interface Idle<T> {
+  readonly conn: T;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * A bounded set of reusable connections. `acquire` hands out an idle one or opens a new one while under
+ * `maxConnections`, else waits; `release` returns it, retiring it when it is broken or past its limits.
+ */
+export class Pool<T extends Poolable> {
+  readonly #open: () => Promise<T>;
+  readonly #max: number;
+  readonly #maxMessages: number;
+  readonly #maxLifetime: number;
+  readonly #idleTimeout: number;
+  #idle: Idle<T>[] = [];
+  #count = 0;
+  #waiters: { resolve: (c: T) => void; reject: (e: unknown) => void }[] = [];
+  #closed = false;
+
+  constructor(open: () => Promise<T>, options: PoolOptions = {}) {
+    this.#open = open;
+    this.#max = Math.max(1, options.maxConnections ?? 5);
+    this.#maxMessages = Math.max(1, options.maxMessages ?? 100);
+    this.#maxLifetime = options.maxLifetime ?? 5 * 60_000;
+    this.#idleTimeout = options.idleTimeout ?? 30_000;
+  }
+
+  /** Connections open now (idle or in use). */
+  get size(): number {
+    return this.#count;
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  async acquire(): Promise<T> {
+    if (this.#closed) throw closedError();
+    while (this.#idle.length > 0) {
+      const idle = this.#idle.pop()!;
+      clearTimeout(idle.timer);
+      if (this.#fresh(idle.conn)) {
+        idle.conn.setIdle(false);
+        return idle.conn;
+      }
+      this.#retire(idle.conn);
+    }
+    if (this.#count < this.#max) return this.#create();
+    return new Promise<T>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** Gives a connection back; a broken or worn-out one is closed and its slot freed. */
+  release(conn: T): void {
+    if (this.#closed || !this.#fresh(conn)) {
+      this.#retire(conn);
+      this.#wake();
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      waiter.resolve(conn);
+      return;
+    }
+    conn.setIdle(true);
+    const timer = setTimeout(() => {
+      this.#idle = this.#idle.filter((i) => i.conn !== conn);
+      this.#retire(conn);
+    }, this.#idleTimeout);
+    timer.unref();
+    this.#idle.push({ conn, timer });
+  }
+
+  /** Quits idle connections and refuses new work; in-use connections are retired when released. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w.reject(closedError());
+    const idle = this.#idle.splice(0);
+    await Promise.all(
+      idle.map(async (i) => {
+        clearTimeout(i.timer);
+        this.#count--;
+        await i.conn.quit();
+      }),
+    );
+  }
+
+  #fresh(conn: T): boolean {
+    return (
+      conn.usable && conn.messagesSent < this.#maxMessages && Date.now() - conn.openedAt < this.#maxLifetime
+    );
+  }
+
+  async #create(): Promise<T> {
+    this.#count++;
+    try {
+      return await this.#open();
+    } catch (err) {
+      this.#count--;
+      this.#wake();
+      throw err;
+    }
+  }
+
+  #retire(conn: T): void {
+    this.#count--;
+    if (conn.usable) void conn.quit();
+    else conn.close();
+  }
+
+  /** A slot came free: open a connection for the next waiter. */
+  #wake(): void {
+    if (this.#closed || this.#waiters.length === 0 || this.#count >= this.#max) return;
+    const waiter = this.#waiters.shift()!;
+    this.#create().then(waiter.resolve, waiter.reject);
+  }
+}
+
+function closedError(): PosternError {
+  return new PosternError('ETRANSPORT_CLOSED', 'the transport is closed', {
+    hint: 'create a new transport; close() ends the old one',
+  });
+}

@@ -1,0 +1,361 @@
+import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
+import {
+  AuthError,
+  ConnectionError,
+  InputError,
+  type PosternError,
+  ProtocolError,
+  SmtpReplyError,
+  TlsError,
+} from '../core/index.js';
+import { connectTcp, startTls, type TlsDetails, type TlsSessionCache, tlsDetails } from '../net/index.js';
+import * as commands from '../protocol/commands.js';
+import {
+  type Capabilities,
+  formatReply,
+  heloCapabilities,
+  parseEhlo,
+  type Reply,
+} from '../protocol/index.js';
+import { defaultTlsMode, type TlsMode } from '../tls/index.js';
+import { authenticate } from './authenticate.js';
+import { DEFAULT_TIMEOUTS, type SessionOptions, type Timeouts } from './options.js';
+import { rejection } from './reply-errors.js';
+import {
+  type Envelope,
+  type MessageSource,
+  type SendOptions,
+  type SendResult,
+  transact,
+} from './transaction.js';
+import { Wire } from './wire.js';
+
+/** What a connected session knows about its server. */
+export interface SessionInfo {
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+  readonly tlsMode: TlsMode;
+  readonly tls: TlsDetails | undefined;
+  readonly greeting: Reply;
+  readonly capabilities: Capabilities;
+  readonly authenticated: { readonly user: string; readonly mechanism: string } | undefined;
+}
+
+export interface SessionExtras {
+  /** Shared TLS session cache for resumption across connections (the transport passes its own). */
+  readonly tlsSessionCache?: TlsSessionCache;
+}
+
+/**
+ * One SMTP session: connect, greeting, EHLO, STARTTLS, AUTH, then any number of transactions.
+ * Open one with `SmtpSession.open(options)`; `quit()` ends it politely.
+ *
+ * @example
+ * const s = await SmtpSession.open({ host: 'mail.example.com', port: 587, auth: { user, pass } });
+ * await s.send({ from: 'a@example.com', to: ['b@example.org'] }, 'Subject: hi\r\n\r\nHello\r\n');
+ * await s.quit();
+ */
+export class SmtpSession {
+  readonly #options: SessionOptions;
+  readonly #timeouts: Required<Timeouts>;
+  readonly #wire: Wire;
+  readonly #label: string;
+  #info: SessionInfo;
+  #broken = false;
+  readonly openedAt = Date.now();
+  messagesSent = 0;
+
+  private constructor(options: SessionOptions, wire: Wire, info: SessionInfo) {
+    this.#options = options;
+    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#wire = wire;
+    this.#label = wire.label;
+    this.#info = info;
+  }
+
+  /** Connects, negotiates TLS as the mode demands, says EHLO and authenticates when credentials are given. */
+  static async open(options: SessionOptions, extras: SessionExtras = {}): Promise<SmtpSession> {
+    const mode: TlsMode = options.tls ?? defaultTlsMode(options.port ?? 587);
+    const port = options.port ?? (mode === 'implicit' ? 465 : 587);
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    const label = `${options.host}:${port}`;
+    const tlsOptions = options.tlsOptions ?? {};
+    const sessionKey = `${options.host}:${port}:${tlsOptions.servername ?? ''}`;
+
+    if (options.auth && mode === 'none' && !options.allowPlaintextAuth) {
+      throw new AuthError('EAUTH_PLAINTEXT', `refusing to send credentials to ${label} without TLS`, {
+        phase: 'auth',
+        hint: "use tls: 'starttls' or 'implicit'; set allowPlaintextAuth only for a trusted test server",
+      });
+    }
+
+    const { socket: tcp, address } = await connectTcp({
+      host: options.host,
+      port,
+      localAddress: options.localAddress,
+      family: options.family,
+      connectTimeout: timeouts.connect,
+      signal: options.signal,
+      lookup: options.lookup,
+    });
+    options.transcript?.({ type: 'connect', host: options.host, address, port, time: Date.now() });
+
+    let socket: Duplex = tcp;
+    let tls: TlsDetails | undefined;
+    try {
+      if (mode === 'implicit') {
+        const secure = await startTls(tcp, {
+          host: options.host,
+          port,
+          tls: tlsOptions,
+          handshakeTimeout: timeouts.tls,
+          signal: options.signal,
+          phase: 'tls',
+          sessionCache: extras.tlsSessionCache,
+          sessionKey,
+        });
+        socket = secure;
+        tls = tlsDetails(secure);
+        options.transcript?.({
+          type: 'tls',
+          version: tls.version,
+          cipher: tls.cipher,
+          resumed: tls.resumed,
+          time: Date.now(),
+        });
+      }
+    } catch (err) {
+      tcp.destroy();
+      throw err;
+    }
+
+    const wire = new Wire(socket, { tls: tls !== undefined, label, transcript: options.transcript });
+    try {
+      const greeting = await wire.read(
+        'greeting',
+        timeouts.greeting,
+        mode === 'implicit'
+          ? undefined
+          : port === 465
+            ? "port 465 usually expects implicit TLS: use tls: 'implicit'"
+            : 'the server accepted the connection but never greeted; it may expect implicit TLS',
+      );
+      if (greeting.code !== 220) throw rejection(greeting, 'the connection', 'greeting', label);
+      const name = options.name ?? defaultEhloName(tcp.localAddress);
+      let capabilities = await ehlo(wire, name, timeouts.command, label);
+
+      if (mode === 'starttls' || (mode === 'opportunistic' && capabilities.starttls)) {
+        if (!capabilities.starttls) {
+          throw new TlsError('ESTARTTLS_UNAVAILABLE', `${label} does not offer STARTTLS`, {
+            phase: 'starttls',
+            hint:
+              port === 465
+                ? "port 465 normally speaks implicit TLS: use tls: 'implicit'"
+                : "a man in the middle may have stripped it, or the server has no TLS; use tls: 'implicit' if it has a TLS port, or tls: 'opportunistic' to accept plaintext",
+          });
+        }
+        wire.write(commands.starttls());
+        const ready = await wire.read('starttls', timeouts.command);
+        if (ready.code !== 220) {
+          throw new TlsError('ESTARTTLS_FAILED', `${label} refused STARTTLS: ${formatReply(ready)}`, {
+            phase: 'starttls',
+            reply: ready,
+            command: 'STARTTLS',
+            transient: ready.code >= 400 && ready.code < 500,
+          });
+        }
+        if (wire.unreadBytes > 0) {
+          throw new ProtocolError(
+            'ESTARTTLS_INJECTION',
+            `${label} sent data after "220 ready to start TLS" before the TLS handshake`,
+            {
+              phase: 'starttls',
+              hint: 'plaintext injected ahead of TLS (CVE-2011-0411 class): a man in the middle or a broken server; refusing to continue',
+            },
+          );
+        }
+        const plain = wire.detach();
+        const secure = await startTls(plain as typeof tcp, {
+          host: options.host,
+          port,
+          tls: tlsOptions,
+          handshakeTimeout: timeouts.tls,
+          signal: options.signal,
+          phase: 'starttls',
+          sessionCache: extras.tlsSessionCache,
+          sessionKey,
+        });
+        tls = tlsDetails(secure);
+        wire.reattach(secure, true);
+        options.transcript?.({
+          type: 'tls',
+          version: tls.version,
+          cipher: tls.cipher,
+          resumed: tls.resumed,
+          time: Date.now(),
+        });
+        // RFC 3207 §4.2: forget everything learned before TLS and ask again.
+        capabilities = await ehlo(wire, name, timeouts.command, label);
+      }
+
+      let authenticated: SessionInfo['authenticated'];
+      if (options.auth) {
+        if (!wire.tls && !options.allowPlaintextAuth) {
+          throw new AuthError('EAUTH_PLAINTEXT', `refusing to send credentials to ${label} over plaintext`, {
+            phase: 'auth',
+            hint: capabilities.starttls
+              ? "use tls: 'starttls'"
+              : 'the server offered no STARTTLS; use its implicit TLS port (465) or set allowPlaintextAuth for a trusted test server',
+          });
+        }
+        const mechanism = await authenticate(wire, capabilities, options.auth, {
+          authMethod: options.authMethod,
+          timeout: timeouts.command,
+          secure: wire.socket,
+          host: options.host,
+          port,
+          label,
+        });
+        authenticated = { user: options.auth.user, mechanism };
+      }
+
+      const session = new SmtpSession(options, wire, {
+        host: options.host,
+        port,
+        address,
+        tlsMode: mode,
+        tls,
+        greeting,
+        capabilities,
+        authenticated,
+      });
+      return session;
+    } catch (err) {
+      wire.destroy();
+      throw err;
+    }
+  }
+
+  get info(): SessionInfo {
+    return this.#info;
+  }
+
+  get capabilities(): Capabilities {
+    return this.#info.capabilities;
+  }
+
+  /** False once the connection failed, timed out, got a 421 or was closed. */
+  get usable(): boolean {
+    return !this.#broken && !this.#wire.closed;
+  }
+
+  /**
+   * Sends one message: MAIL, RCPT for each recipient, then DATA or BDAT, pipelined where the server allows.
+   * Resolves when the server accepted the message for at least one recipient (see `requireAllRecipients`).
+   */
+  async send(envelope: Envelope, source: MessageSource, options: SendOptions = {}): Promise<SendResult> {
+    if (!this.usable) {
+      throw new ConnectionError('ECONNECTION_CLOSED', `the session to ${this.#label} is closed`, {
+        transient: true,
+      });
+    }
+    try {
+      const result = await transact(this.#wire, this.#info, envelope, source, {
+        ...options,
+        timeouts: this.#timeouts,
+        chunking: options.chunking ?? this.#options.chunking ?? true,
+        pipelining: options.pipelining ?? this.#options.pipelining ?? true,
+      });
+      this.messagesSent++;
+      return result;
+    } catch (err) {
+      await this.#recover(err as PosternError);
+      throw err;
+    }
+  }
+
+  /** RSET, keeping the connection usable after a failed transaction. */
+  async reset(): Promise<void> {
+    this.#wire.write(commands.rset());
+    const reply = await this.#wire.read('rset', this.#timeouts.command);
+    if (reply.code !== 250) {
+      this.#broken = true;
+      throw rejection(reply, 'RSET', 'rset', this.#label);
+    }
+  }
+
+  async noop(): Promise<Reply> {
+    this.#wire.write(commands.noop());
+    const reply = await this.#wire.read('noop', this.#timeouts.command);
+    if (reply.code === 421) this.#broken = true;
+    return reply;
+  }
+
+  /** QUIT and close; never throws (the server may already be gone). */
+  async quit(): Promise<void> {
+    if (!this.#wire.closed) {
+      try {
+        this.#wire.write(commands.quit());
+        await this.#wire.read('quit', Math.min(this.#timeouts.command, 5_000));
+      } catch {
+        // The server hung up first or was slow: the session is over either way.
+      }
+    }
+    this.#wire.end();
+    await this.#wire.closedPromise(2_000);
+  }
+
+  /** Closes at once without QUIT. */
+  close(): void {
+    this.#broken = true;
+    this.#wire.destroy();
+  }
+
+  /** Lets a pooled idle connection not keep the process alive. */
+  setIdle(idle: boolean): void {
+    const s = this.#wire.socket as Duplex & { ref?: () => void; unref?: () => void };
+    if (idle) s.unref?.();
+    else s.ref?.();
+  }
+
+  async #recover(err: PosternError): Promise<void> {
+    // Input errors are raised before anything is written: the session is untouched.
+    if (err instanceof InputError && !this.#wire.closed) return;
+    // A failed transaction leaves the server mid-transaction: RSET so the connection stays usable,
+    // unless the failure means the connection itself is gone or out of sync.
+    if (err instanceof SmtpReplyError && err.reply && err.reply.code !== 421 && !this.#wire.closed) {
+      try {
+        await this.reset();
+        return;
+      } catch {
+        // fall through: drop the connection
+      }
+    }
+    this.close();
+  }
+}
+
+async function ehlo(wire: Wire, name: string, timeout: number, label: string): Promise<Capabilities> {
+  wire.write(commands.ehlo(name));
+  const reply = await wire.read('ehlo', timeout);
+  if (reply.code === 250) return parseEhlo(reply);
+  if (reply.code === 500 || reply.code === 502 || reply.code === 504 || reply.code === 550) {
+    // An old server without ESMTP: HELO, and no extensions (RFC 5321 §3.2).
+    wire.write(commands.helo(name));
+    const helo = await wire.read('ehlo', timeout);
+    if (helo.code === 250) return heloCapabilities(helo);
+    throw rejection(helo, 'HELO', 'ehlo', label);
+  }
+  throw rejection(reply, 'EHLO', 'ehlo', label);
+}
+
+/** A fully qualified host name, or the address literal of the local end (RFC 5321 §4.1.4). */
+function defaultEhloName(localAddress: string | undefined): string {
+  const host = hostname();
+  if (host.includes('.') && /^[a-z0-9.-]+$/i.test(host)) return host;
+  if (!localAddress) return '[127.0.0.1]';
+  const v4 = localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress;
+  return v4.includes(':') ? `[IPv6:${v4}]` : `[${v4}]`;
+}

@@ -1,0 +1,445 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InputError, PosternError, SmtpReplyError } from '../core/index.js';
+import * as commands from '../protocol/commands.js';
+import {
+  type Capabilities,
+  DotStuffer,
+  dotStuff,
+  formatReply,
+  type MailParams,
+  type RcptParams,
+  type Reply,
+  toWireAddress,
+  validateReversePath,
+} from '../protocol/index.js';
+import type { Timeouts } from './options.js';
+import { rejection } from './reply-errors.js';
+import type { Wire } from './wire.js';
+
+/** Who a message is from and to, plus the SMTP extensions it asks for. */
+export interface Envelope {
+  /** Reverse-path; '' is the null sender (bounces). */
+  readonly from: string;
+  readonly to: readonly string[];
+  /** RFC 3461 delivery status notifications; ignored when the server does not offer DSN. */
+  readonly dsn?: {
+    readonly ret?: 'FULL' | 'HDRS';
+    readonly envid?: string;
+    readonly notify?: readonly ('SUCCESS' | 'FAILURE' | 'DELAY')[] | 'NEVER';
+    /** Send ORCPT with each recipient's own address. */
+    readonly orcpt?: boolean;
+  };
+  /** RFC 8689: fail rather than send without TLS the whole way; an error when the server lacks REQUIRETLS. */
+  readonly requireTls?: boolean;
+  /** Force SMTPUTF8 (the message has raw UTF-8 headers, RFC 6532). Detected for Buffer and string sources. */
+  readonly smtpUtf8?: boolean;
+  /** Override BODY=; by default 8BITMIME is declared when a Buffer/string source has 8-bit bytes. */
+  readonly body?: '7BIT' | '8BITMIME';
+  /** Message size for SIZE= when the source is a stream of known length. */
+  readonly size?: number;
+}
+
+/** A message: bytes, text (sent as UTF-8), or a stream that is never buffered whole. */
+export type MessageSource = string | Uint8Array | Readable | AsyncIterable<Uint8Array | string>;
+
+export interface SendOptions {
+  /** Fail (and send nothing) unless every recipient is accepted. Default false: send to those accepted. */
+  readonly requireAllRecipients?: boolean;
+  readonly chunking?: boolean;
+  readonly pipelining?: boolean;
+}
+
+export interface RejectedRecipient {
+  readonly address: string;
+  readonly reply: Reply;
+}
+
+export interface SendResult {
+  readonly accepted: readonly string[];
+  readonly rejected: readonly RejectedRecipient[];
+  /** The server's reply to the end of data. */
+  readonly reply: Reply;
+  /** The queue id the server reported, when it has a recognisable form. */
+  readonly queueId: string | undefined;
+  /** Message bytes written (after dot-stuffing or framing). */
+  readonly bytes: number;
+  readonly method: 'DATA' | 'BDAT';
+  readonly timings: { readonly envelope: number; readonly data: number; readonly total: number };
+}
+
+/** What a transaction needs to know of its session. */
+export interface TransactionContext {
+  readonly host: string;
+  readonly port: number;
+  readonly capabilities: Capabilities;
+}
+
+interface TransactOptions extends SendOptions {
+  readonly timeouts: Required<Timeouts>;
+  readonly chunking: boolean;
+  readonly pipelining: boolean;
+}
+
+/** BDAT chunks are coalesced to at least this size so a trickling stream does not cost a command per byte. */
+const MIN_CHUNK = 64 * 1024;
+
+/** Runs one mail transaction on an established session. */
+export async function transact(
+  wire: Wire,
+  info: TransactionContext,
+  envelope: Envelope,
+  source: MessageSource,
+  options: TransactOptions,
+): Promise<SendResult> {
+  const started = Date.now();
+  const caps = info.capabilities;
+  const label = `${info.host}:${info.port}`;
+  const plan = planMessage(source, envelope);
+
+  if (envelope.to.length === 0) {
+    throw new InputError('ENO_RECIPIENTS', 'the envelope has no recipients', {
+      hint: 'give at least one `to`',
+    });
+  }
+  validateReversePath(envelope.from, { smtpUtf8: caps.smtpUtf8 });
+  const wireFrom =
+    envelope.from === ''
+      ? { address: '', needsSmtpUtf8: false }
+      : toWireAddress(envelope.from, { smtpUtf8: caps.smtpUtf8 });
+  const wireTo = envelope.to.map((to) => ({
+    original: to,
+    ...toWireAddress(to, { smtpUtf8: caps.smtpUtf8 }),
+  }));
+  const needsUtf8 =
+    envelope.smtpUtf8 === true ||
+    plan.utf8Headers ||
+    wireFrom.needsSmtpUtf8 ||
+    wireTo.some((t) => t.needsSmtpUtf8);
+  if (needsUtf8 && !caps.smtpUtf8) {
+    throw new InputError('ESMTPUTF8_REQUIRED', `the message needs SMTPUTF8 but ${label} does not offer it`, {
+      hint: plan.utf8Headers
+        ? 'the message has raw UTF-8 headers; encode them (RFC 2047) or use a server with SMTPUTF8'
+        : 'use ASCII addresses (an IDN domain is converted automatically, a UTF-8 local part cannot be)',
+    });
+  }
+  if (envelope.requireTls && (!caps.requireTls || !wire.tls)) {
+    throw new InputError(
+      'EREQUIRETLS_UNSUPPORTED',
+      wire.tls
+        ? `the message requires REQUIRETLS but ${label} does not offer it`
+        : 'the message requires REQUIRETLS but the connection is not encrypted',
+      { hint: 'RFC 8689 forbids sending it any other way; use a server that supports REQUIRETLS' },
+    );
+  }
+  const size = envelope.size ?? plan.size;
+  if (size !== undefined && caps.sizeLimit !== undefined && size > caps.sizeLimit) {
+    throw new InputError(
+      'ESIZE_EXCEEDED',
+      `the message (${size} bytes) exceeds ${label}'s limit of ${caps.sizeLimit} bytes`,
+      {
+        hint: 'send a smaller message or attachments by link',
+      },
+    );
+  }
+
+  const mailParams: MailParams = {
+    size: caps.size && size !== undefined ? size : undefined,
+    body: envelope.body
+      ? caps.eightBitMime
+        ? envelope.body
+        : undefined
+      : plan.eightBit && caps.eightBitMime
+        ? '8BITMIME'
+        : undefined,
+    smtpUtf8: needsUtf8 || undefined,
+    requireTls: envelope.requireTls || undefined,
+    ret: caps.dsn ? envelope.dsn?.ret : undefined,
+    envid: caps.dsn ? envelope.dsn?.envid : undefined,
+  };
+  const rcptParams = (original: string): RcptParams => ({
+    smtpUtf8: needsUtf8,
+    ...(caps.dsn && envelope.dsn
+      ? { notify: envelope.dsn.notify, orcpt: envelope.dsn.orcpt ? original : undefined }
+      : {}),
+  });
+  const mailLine = commands.mailFrom(wireFrom.address, mailParams);
+  const rcptLines = wireTo.map((t) => commands.rcptTo(t.address, rcptParams(t.original)));
+
+  const useBdat = options.chunking && caps.chunking;
+  const pipelined = options.pipelining && caps.pipelining;
+  // With PIPELINING the data command rides in the same write as MAIL and RCPT (RFC 2920), unless the
+  // caller wants all-or-nothing: then we must see every RCPT reply before committing to send.
+  const eager = pipelined && !options.requireAllRecipients;
+  const inlineBdat = useBdat && eager && plan.buffer !== undefined;
+
+  let head = mailLine + rcptLines.join('');
+  let sentBytes = 0;
+  if (eager && !useBdat) head += commands.data();
+  if (pipelined) {
+    wire.write(head);
+    if (inlineBdat && plan.buffer) {
+      const body = normalise(plan.buffer);
+      wire.write(commands.bdat(body.length, true));
+      await wire.writeData(body);
+      wire.noteData(body.length);
+      sentBytes = body.length;
+    }
+  }
+
+  const t = options.timeouts;
+  // Read (or, unpipelined, send-and-read) MAIL and every RCPT, keeping the stream of replies in sync.
+  const mailReply = pipelined
+    ? await wire.read('mail', t.command)
+    : await roundTrip(wire, mailLine, 'mail', t.command);
+  const accepted: string[] = [];
+  const rejected: RejectedRecipient[] = [];
+  for (const [i, target] of wireTo.entries()) {
+    const reply = pipelined
+      ? await wire.read('rcpt', t.command)
+      : mailReply.code === 250
+        ? await roundTrip(wire, rcptLines[i] ?? '', 'rcpt', t.command)
+        : undefined;
+    if (!reply) break;
+    if (reply.code === 250 || reply.code === 251) accepted.push(target.original);
+    else rejected.push({ address: target.original, reply });
+  }
+  const envelopeDone = Date.now();
+
+  const failBeforeData = async (error: PosternError): Promise<never> => {
+    // Drain the replies to commands already pipelined so the session stays in sync for RSET.
+    if (eager && !useBdat) {
+      const dataReply = await wire.read('data', t.command);
+      if (dataReply.code === 354) {
+        // A server that accepted DATA anyway: end it at once with no content (RFC 2920 §3.1).
+        wire.write('.\r\n');
+        await wire.read('data', t.data);
+      }
+    } else if (inlineBdat) {
+      await wire.read('bdat', t.data);
+    }
+    throw error;
+  };
+
+  if (mailReply.code !== 250)
+    await failBeforeData(rejection(mailReply, `MAIL FROM:<${envelope.from}>`, 'mail', label));
+  if (accepted.length === 0) await failBeforeData(noRecipients(rejected, label));
+  if (options.requireAllRecipients && rejected.length > 0)
+    await failBeforeData(noRecipients(rejected, label, true));
+
+  let final: Reply;
+  let method: 'DATA' | 'BDAT';
+  if (useBdat) {
+    method = 'BDAT';
+    if (inlineBdat) {
+      final = await wire.read('bdat', t.data);
+    } else {
+      const sent = await sendChunks(wire, plan, source, t, pipelined);
+      sentBytes = sent.bytes;
+      final = sent.reply;
+    }
+  } else {
+    method = 'DATA';
+    const go = eager
+      ? await wire.read('data', t.command)
+      : await roundTrip(wire, commands.data(), 'data', t.command);
+    if (go.code !== 354) throw rejection(go, 'DATA', 'data', label);
+    sentBytes = await streamData(wire, plan, source);
+    final = await wire.read('data', t.data);
+  }
+  if (final.code !== 250)
+    throw rejection(final, `end of ${method}`, method === 'BDAT' ? 'bdat' : 'data', label);
+  const done = Date.now();
+  return {
+    accepted,
+    rejected,
+    reply: final,
+    queueId: queueIdOf(final),
+    bytes: sentBytes,
+    method,
+    timings: { envelope: envelopeDone - started, data: done - envelopeDone, total: done - started },
+  };
+}
+
+async function roundTrip(
+  wire: Wire,
+  line: string,
+  phase: 'mail' | 'rcpt' | 'data',
+  timeout: number,
+): Promise<Reply> {
+  wire.write(line);
+  return wire.read(phase, timeout);
+}
+
+function noRecipients(
+  rejected: readonly RejectedRecipient[],
+  label: string,
+  partial = false,
+): SmtpReplyError {
+  const first = rejected[0]?.reply;
+  const list = rejected.map((r) => `${r.address} (${formatReply(r.reply)})`).join('; ');
+  return new SmtpReplyError(
+    'ENO_RECIPIENTS',
+    partial
+      ? `${label} rejected some recipients and requireAllRecipients is set: ${list}`
+      : `${label} rejected every recipient: ${list}`,
+    {
+      reply: first,
+      command: 'RCPT TO',
+      phase: 'rcpt',
+      // Only worth retrying when every rejection was temporary.
+      transient: rejected.length > 0 && rejected.every((r) => r.reply.code >= 400 && r.reply.code < 500),
+    },
+  );
+}
+
+interface MessagePlan {
+  readonly buffer: Buffer | undefined;
+  readonly size: number | undefined;
+  readonly eightBit: boolean;
+  readonly utf8Headers: boolean;
+}
+
+/** Looks at an in-memory message once: its size, whether it has 8-bit bytes, and raw UTF-8 in its header. */
+function planMessage(source: MessageSource, envelope: Envelope): MessagePlan {
+  const buffer =
+    typeof source === 'string'
+      ? Buffer.from(source, 'utf8')
+      : source instanceof Uint8Array
+        ? Buffer.from(source.buffer, source.byteOffset, source.byteLength)
+        : undefined;
+  if (!buffer)
+    return {
+      buffer: undefined,
+      size: envelope.size,
+      eightBit: envelope.body === '8BITMIME',
+      utf8Headers: false,
+    };
+  const eightBit = buffer.some((b) => b >= 0x80);
+  let headerEnd = buffer.indexOf('\r\n\r\n');
+  if (headerEnd === -1) headerEnd = buffer.indexOf('\n\n');
+  if (headerEnd === -1) headerEnd = buffer.length;
+  const utf8Headers = eightBit && buffer.subarray(0, headerEnd).some((b) => b >= 0x80);
+  return { buffer, size: buffer.length, eightBit, utf8Headers };
+}
+
+function normalise(buffer: Buffer): Buffer {
+  return dotStuff(buffer, { stuff: false, terminate: false });
+}
+
+function toReadable(source: MessageSource): Readable {
+  if (source instanceof Readable) return source;
+  if (typeof source === 'string' || source instanceof Uint8Array) return Readable.from([Buffer.from(source)]);
+  return Readable.from(source);
+}
+
+/** DATA: the message dot-stuffed, bare CR/LF made CRLF, and terminated with CRLF.CRLF. */
+async function streamData(wire: Wire, plan: MessagePlan, source: MessageSource): Promise<number> {
+  if (plan.buffer) {
+    const out = dotStuff(plan.buffer);
+    await wire.writeData(out);
+    wire.noteData(out.length);
+    return out.length;
+  }
+  const stuffer = new DotStuffer();
+  await pipeline(toReadable(source), stuffer, async (chunks: AsyncIterable<Buffer>) => {
+    for await (const chunk of chunks) await wire.writeData(chunk);
+  }).catch((err: unknown) => {
+    // Never send the terminating dot after a failed source: that would deliver a truncated message.
+    wire.destroy();
+    throw sourceError(err);
+  });
+  wire.noteData(stuffer.bytesOut);
+  return stuffer.bytesOut;
+}
+
+/** BDAT (RFC 3030): CRLF-normalised chunks, no dot-stuffing, the last one flagged LAST. */
+async function sendChunks(
+  wire: Wire,
+  plan: MessagePlan,
+  source: MessageSource,
+  t: Required<Timeouts>,
+  pipelined: boolean,
+): Promise<{ bytes: number; reply: Reply }> {
+  let outstanding = 0;
+  let bytes = 0;
+  let failure: Reply | undefined;
+  const take = (reply: Reply) => {
+    outstanding--;
+    if (reply.code !== 250 && !failure) failure = reply;
+    return reply;
+  };
+  const sendChunk = async (chunk: Buffer, last: boolean) => {
+    wire.write(commands.bdat(chunk.length, last));
+    if (chunk.length > 0) await wire.writeData(chunk);
+    outstanding++;
+    bytes += chunk.length;
+    if (!pipelined) {
+      take(await wire.read('bdat', t.data));
+      return;
+    }
+    // Pipelined: keep writing, but notice a failure as soon as its reply has arrived.
+    for (let reply = wire.poll(); reply; reply = wire.poll()) take(reply);
+  };
+  if (plan.buffer) {
+    await sendChunk(normalise(plan.buffer), true);
+  } else {
+    const normaliser = new DotStuffer({ stuff: false, terminate: false });
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    await pipeline(toReadable(source), normaliser, async (chunks: AsyncIterable<Buffer>) => {
+      for await (const chunk of chunks) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= MIN_CHUNK) {
+          const out = Buffer.concat(pending, pendingBytes);
+          pending = [];
+          pendingBytes = 0;
+          await sendChunk(out, false);
+          if (failure) break;
+        }
+      }
+    }).catch((err: unknown) => {
+      wire.destroy();
+      throw sourceError(err);
+    });
+    if (!failure) await sendChunk(Buffer.concat(pending, pendingBytes), true);
+  }
+  wire.noteData(bytes);
+  // Every BDAT gets a reply; the one to LAST is the verdict (or the first failure before it).
+  let last: Reply | undefined;
+  while (outstanding > 0) last = take(await wire.read('bdat', t.data));
+  const verdict = failure ?? last;
+  if (!verdict) throw new PosternError('EPROTOCOL', 'the server sent no reply to BDAT', { phase: 'bdat' });
+  return { bytes, reply: verdict };
+}
+
+function sourceError(err: unknown): PosternError {
+  // The connection failing while we wrote is already one of ours; anything else came from the source.
+  if (err instanceof PosternError) return err;
+  return new InputError(
+    'EINVALID_ARGUMENT',
+    `reading the message failed: ${err instanceof Error ? err.message : String(err)}`,
+    {
+      cause: err,
+      phase: 'data',
+      hint: 'the connection was closed without ending the message, so nothing was delivered',
+    },
+  );
+}
+
+/** Common forms: Postfix "queued as ABC", Exim "id=1abc-000", Sendmail "ABC Message accepted", "OK: <id>". */
+export function queueIdOf(reply: Reply): string | undefined {
+  const text = reply.message;
+  const patterns = [
+    /queued as ([A-Za-z0-9._@:-]+)/i,
+    /\bid=([A-Za-z0-9._@-]+)/i,
+    /^([A-Za-z0-9]{8,}) Message accepted/i,
+    /<([^>\s]+)>/,
+  ];
+  for (const re of patterns) {
+    const m = re.exec(text);
+    if (m?.[1]) return m[1];
+  }
+  return undefined;
+}

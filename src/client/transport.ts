@@ -1,0 +1,170 @@
+import { inspect } from 'node:util';
+import { type PosternError, Secret, sleep } from '../core/index.js';
+import { type TlsDetails, TlsSessionCache } from '../net/index.js';
+import type { Capabilities, Reply } from '../protocol/index.js';
+import type { Credentials } from '../sasl/index.js';
+import type { SessionOptions } from './options.js';
+import { Pool, type PoolOptions } from './pool.js';
+import { SmtpSession } from './session.js';
+import type { Envelope, MessageSource, SendOptions, SendResult } from './transaction.js';
+import { parseSmtpUrl } from './url.js';
+
+/** Retries for transient failures (4xx, timeouts, connection lost before the final reply). */
+export interface RetryOptions {
+  /** Extra attempts after the first (default 2). */
+  readonly retries?: number;
+  /** First backoff in ms (default 1000); doubles each time, with jitter. */
+  readonly minDelay?: number;
+  /** Cap on one backoff in ms (default 30000). */
+  readonly maxDelay?: number;
+}
+
+/** At most `messages` sends started per `per` milliseconds. */
+export interface RateLimit {
+  readonly messages: number;
+  readonly per: number;
+}
+
+export interface TransportOptions extends SessionOptions {
+  /** Reuse connections (default true). `false` opens one connection per message. */
+  readonly pool?: boolean | PoolOptions;
+  /** `false` disables retries. */
+  readonly retry?: false | RetryOptions;
+  readonly rateLimit?: RateLimit;
+}
+
+/** A message source, or a function that makes a fresh one for each attempt (so streams can be retried). */
+export type ReplayableSource = MessageSource | (() => MessageSource);
+
+export interface TransportSendResult extends SendResult {
+  /** How many attempts it took (1 = first try). */
+  readonly attempts: number;
+  readonly tls: TlsDetails | undefined;
+}
+
+export interface VerifyResult {
+  readonly greeting: Reply;
+  readonly capabilities: Capabilities;
+  readonly tls: TlsDetails | undefined;
+  readonly authenticated: { readonly user: string; readonly mechanism: string } | undefined;
+}
+
+/**
+ * Sends mail over pooled SMTP sessions with retries and optional rate limiting.
+ *
+ * @example
+ * const transport = createTransport('smtps://me%40example.com:secret@mail.example.com');
+ * await transport.sendRaw({ from: 'me@example.com', to: ['you@example.org'] }, rawMessage);
+ * await transport.close();
+ */
+export class Transport {
+  readonly #options: TransportOptions;
+  readonly #pool: Pool<SmtpSession>;
+  readonly #tlsSessions = new TlsSessionCache();
+  readonly #pooled: boolean;
+  readonly #recent: number[] = [];
+
+  constructor(options: TransportOptions) {
+    this.#options = { ...options, auth: hideCredentials(options.auth) };
+    this.#pooled = options.pool !== false;
+    const poolOptions = typeof options.pool === 'object' ? options.pool : {};
+    this.#pool = new Pool(
+      () => SmtpSession.open(this.#options, { tlsSessionCache: this.#tlsSessions }),
+      poolOptions,
+    );
+  }
+
+  /** Sends a ready-made RFC 5322 message (string, bytes or stream) to the envelope's recipients. */
+  async sendRaw(
+    envelope: Envelope,
+    source: ReplayableSource,
+    options: SendOptions = {},
+  ): Promise<TransportSendResult> {
+    const retry = this.#options.retry === false ? { retries: 0 } : (this.#options.retry ?? {});
+    const retries = retry.retries ?? 2;
+    const replayable =
+      typeof source === 'function' || typeof source === 'string' || source instanceof Uint8Array;
+    for (let attempt = 1; ; attempt++) {
+      await this.#throttle();
+      const session = await this.#pool.acquire();
+      try {
+        const result = await session.send(
+          envelope,
+          typeof source === 'function' ? source() : source,
+          options,
+        );
+        return { ...result, attempts: attempt, tls: session.info.tls };
+      } catch (err) {
+        const error = err as PosternError;
+        if (!error.transient || attempt > retries || !replayable) throw error;
+        const base = Math.min(retry.maxDelay ?? 30_000, (retry.minDelay ?? 1_000) * 2 ** (attempt - 1));
+        await sleep(base / 2 + Math.random() * (base / 2), this.#options.signal);
+      } finally {
+        if (this.#pooled) this.#pool.release(session);
+        else {
+          // One connection per message: say goodbye now rather than leave it idle.
+          session.messagesSent = Number.MAX_SAFE_INTEGER;
+          await session.quit();
+          this.#pool.release(session);
+        }
+      }
+    }
+  }
+
+  /** Connects, negotiates TLS, authenticates and quits: checks that the settings work. */
+  async verify(): Promise<VerifyResult> {
+    const session = await SmtpSession.open(this.#options, { tlsSessionCache: this.#tlsSessions });
+    const info = session.info;
+    await session.quit();
+    return {
+      greeting: info.greeting,
+      capabilities: info.capabilities,
+      tls: info.tls,
+      authenticated: info.authenticated,
+    };
+  }
+
+  /** Closes idle connections; the transport cannot send afterwards. */
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  [inspect.custom](): string {
+    const o = this.#options;
+    return `Transport { host: ${o.host}, port: ${o.port ?? 'default'}, tls: ${o.tls ?? 'default'}, user: ${o.auth?.user ?? 'none'} }`;
+  }
+
+  async #throttle(): Promise<void> {
+    const limit = this.#options.rateLimit;
+    if (!limit) return;
+    for (;;) {
+      const now = Date.now();
+      while (this.#recent.length > 0 && now - this.#recent[0]! >= limit.per) this.#recent.shift();
+      if (this.#recent.length < limit.messages) {
+        this.#recent.push(now);
+        return;
+      }
+      await sleep(limit.per - (now - this.#recent[0]!), this.#options.signal);
+    }
+  }
+}
+
+/** Keeps passwords and tokens as Secrets so no inspect or log of the options can show them. */
+function hideCredentials(auth: Credentials | undefined): Credentials | undefined {
+  if (!auth) return undefined;
+  if ('pass' in auth) return { ...auth, pass: Secret.from(auth.pass) };
+  if (typeof auth.accessToken === 'string') return { ...auth, accessToken: new Secret(auth.accessToken) };
+  return auth;
+}
+
+/**
+ * Creates a transport from a URL (`smtps://user:pass@host:465`, `smtp://host:587?tls=opportunistic`)
+ * or an options object; options given with a URL override what it says.
+ */
+export function createTransport(
+  urlOrOptions: string | TransportOptions,
+  overrides: Partial<TransportOptions> = {},
+): Transport {
+  const base = typeof urlOrOptions === 'string' ? parseSmtpUrl(urlOrOptions) : urlOrOptions;
+  return new Transport({ ...base, ...overrides } as TransportOptions);
+}

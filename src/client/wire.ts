@@ -1,0 +1,268 @@
+import type { Duplex } from 'node:stream';
+import {
+  ConnectionError,
+  type Phase,
+  type PosternError,
+  ProtocolError,
+  TimeoutError,
+  type TranscriptListener,
+} from '../core/index.js';
+import { LineReader, type Reply, ReplyParser } from '../protocol/index.js';
+
+/**
+ * The byte pipe under one SMTP session: writes commands, turns incoming bytes into replies and
+ * hands them out in order. It knows nothing of SMTP semantics; the session decides what a reply means.
+ * Replies are queued, so pipelined commands can be written in one go and their replies read later.
+ */
+export class Wire {
+  #socket: Duplex;
+  #tls: boolean;
+  #reader = new LineReader({ maxLineLength: 8192 });
+  #parser = new ReplyParser();
+  #replies: Reply[] = [];
+  #waiter: { resolve: (r: Reply) => void; reject: (e: PosternError) => void } | undefined;
+  #failure: PosternError | undefined;
+  #closed = false;
+  #listener: TranscriptListener | undefined;
+  #onData = (chunk: Buffer) => this.#receive(chunk);
+  #onError = (err: Error) => this.#fail(this.#connectionError(err));
+  #onClose = () => this.#fail(this.#closedError());
+  #drainWaiters = new Set<() => void>();
+  #onDrain = () => {
+    for (const w of this.#drainWaiters) w();
+    this.#drainWaiters.clear();
+  };
+  /** The phase the session is in, so errors from the socket can name it. */
+  phase: Phase = 'greeting';
+  /** Set by the session: a host:port label for error messages. */
+  readonly label: string;
+
+  constructor(
+    socket: Duplex,
+    options: { tls: boolean; label: string; transcript?: TranscriptListener | undefined },
+  ) {
+    this.#socket = socket;
+    this.#tls = options.tls;
+    this.label = options.label;
+    this.#listener = options.transcript;
+    this.#attach();
+  }
+
+  get socket(): Duplex {
+    return this.#socket;
+  }
+
+  get tls(): boolean {
+    return this.#tls;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes raw protocol text; `shown` replaces it in the transcript (AUTH redaction). */
+  write(text: string, shown?: string): void {
+    this.#throwIfFailed();
+    if (this.#listener) {
+      const lines = (shown ?? text).split('\r\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      const time = Date.now();
+      for (const line of lines)
+        this.#listener({ type: 'line', direction: 'out', line, time, tls: this.#tls });
+    }
+    this.#socket.write(text);
+  }
+
+  /** Writes message bytes, waiting for the socket to drain so a large message never piles up in memory. */
+  async writeData(chunk: Buffer | string): Promise<void> {
+    this.#throwIfFailed();
+    if (this.#socket.write(chunk)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.#failWaiters.delete(onFail);
+        resolve();
+      };
+      const onFail = (e: PosternError) => {
+        this.#drainWaiters.delete(done);
+        reject(e);
+      };
+      this.#drainWaiters.add(done);
+      this.#failWaiters.add(onFail);
+    });
+  }
+
+  #failWaiters = new Set<(e: PosternError) => void>();
+
+  /** Emits a transcript note for message bytes (their content is never put in the transcript). */
+  noteData(bytes: number): void {
+    this.#listener?.({ type: 'data', direction: 'out', bytes, time: Date.now(), tls: this.#tls });
+  }
+
+  /** The next reply, waiting at most `timeoutMs`; the timeout error names `phase`. */
+  read(phase: Phase, timeoutMs: number, hint?: string): Promise<Reply> {
+    this.phase = phase;
+    const queued = this.#replies.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<Reply>((resolve, reject) => {
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.#waiter = undefined;
+              const err = new TimeoutError(
+                'ETIMEOUT',
+                `${this.label} sent no reply within ${timeoutMs} ms in the ${phase} phase`,
+                { phase, transient: true, hint },
+              );
+              reject(err);
+              // A timed-out session cannot be trusted to be in sync any more.
+              this.#fail(err);
+              this.destroy();
+            }, timeoutMs)
+          : undefined;
+      this.#waiter = {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  /** A reply that has already arrived, without waiting; undefined when none is queued. */
+  poll(): Reply | undefined {
+    return this.#replies.shift();
+  }
+
+  /**
+   * Bytes or replies received but not yet consumed. After "220 ready to start TLS" this must be zero:
+   * anything else was injected in plaintext before the handshake (CVE-2011-0411 class).
+   */
+  get unreadBytes(): number {
+    return this.#reader.pending + this.#replies.length;
+  }
+
+  /** Stops reading from the current socket and returns it, for the TLS upgrade. */
+  detach(): Duplex {
+    this.#detach();
+    return this.#socket;
+  }
+
+  /** Continues on the upgraded socket; nothing read before the upgrade survives (RFC 3207 §4.2). */
+  reattach(socket: Duplex, tls: boolean): void {
+    this.#socket = socket;
+    this.#tls = tls;
+    this.#reader.reset();
+    this.#parser = new ReplyParser();
+    this.#replies = [];
+    this.#attach();
+  }
+
+  /** Ends the connection politely (after QUIT) or at once. */
+  end(): void {
+    this.#closed = true;
+    this.#socket.end();
+  }
+
+  destroy(): void {
+    this.#closed = true;
+    this.#socket.destroy();
+  }
+
+  /** Waits until the socket is fully closed (used after QUIT and in close()). */
+  async closedPromise(timeoutMs: number): Promise<void> {
+    if (this.#socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.#socket.destroy();
+        resolve();
+      }, timeoutMs);
+      t.unref?.();
+      this.#socket.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  #attach(): void {
+    this.#socket.on('data', this.#onData);
+    this.#socket.on('error', this.#onError);
+    this.#socket.on('close', this.#onClose);
+    this.#socket.on('drain', this.#onDrain);
+  }
+
+  #detach(): void {
+    this.#socket.off('data', this.#onData);
+    this.#socket.off('error', this.#onError);
+    this.#socket.off('close', this.#onClose);
+    this.#socket.off('drain', this.#onDrain);
+  }
+
+  #receive(chunk: Buffer): void {
+    let lines: string[];
+    try {
+      lines = this.#reader.push(chunk);
+    } catch (err) {
+      this.#fail(err as PosternError);
+      this.destroy();
+      return;
+    }
+    const time = Date.now();
+    for (const line of lines) {
+      this.#listener?.({ type: 'line', direction: 'in', line, time, tls: this.#tls });
+      let reply: Reply | undefined;
+      try {
+        reply = this.#parser.push(line);
+      } catch (err) {
+        this.#fail(err instanceof ProtocolError ? err : new ProtocolError('EPROTOCOL', String(err)));
+        this.destroy();
+        return;
+      }
+      if (!reply) continue;
+      const waiter = this.#waiter;
+      if (waiter) {
+        this.#waiter = undefined;
+        waiter.resolve(reply);
+      } else {
+        this.#replies.push(reply);
+      }
+    }
+  }
+
+  #fail(err: PosternError): void {
+    if (this.#failure) return;
+    this.#failure = err;
+    this.#closed = true;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(err);
+    for (const w of this.#failWaiters) w(err);
+    this.#failWaiters.clear();
+    this.#drainWaiters.clear();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure;
+  }
+
+  #closedError(): PosternError {
+    return new ConnectionError(
+      'ECONNECTION_CLOSED',
+      `${this.label} closed the connection unexpectedly in the ${this.phase} phase`,
+      { phase: this.phase, transient: true },
+    );
+  }
+
+  #connectionError(err: Error): PosternError {
+    return new ConnectionError(
+      'ECONNECTION',
+      `connection to ${this.label} failed in the ${this.phase} phase: ${err.message}`,
+      { phase: this.phase, transient: true, cause: err },
+    );
+  }
+}
