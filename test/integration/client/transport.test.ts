@@ -1,0 +1,272 @@
+// Transport behaviour against a scripted loopback server that plays a well-behaved SMTP server:
+// pool limits and rotation, rate limiting, SMTP extension parameters (DSN, SMTPUTF8, REQUIRETLS, SIZE).
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { createTransport, PosternError, SmtpSession } from '../../../src/index.js';
+import { createCa, createCertificate } from '../../../src/tls/index.js';
+import { type ScriptedConnection, startScriptedServer } from '../../helpers/scripted-server.js';
+
+let ca: string;
+let cert: string;
+let key: string;
+
+before(async () => {
+  const root = await createCa({ commonName: 'Postern Test CA' });
+  const leaf = await createCertificate({ commonName: 'localhost', altNames: ['IP:127.0.0.1'], issuer: root });
+  ca = root.cert;
+  cert = leaf.cert;
+  key = leaf.key;
+});
+
+interface Served {
+  commands: string[];
+  messages: Buffer[];
+}
+
+/** A small, correct SMTP server loop over implicit TLS: records commands and messages. */
+function mailServer(extensions: string[], served: Served) {
+  return async (c: ScriptedConnection) => {
+    c.reply(220, 'fake.example ESMTP');
+    for (;;) {
+      const line = await c.readLine(10_000);
+      served.commands.push(line);
+      const verb = line.split(' ')[0]!.toUpperCase();
+      if (verb === 'EHLO') c.reply(250, ['fake.example', ...extensions]);
+      else if (verb === 'MAIL' || verb === 'RCPT' || verb === 'RSET' || verb === 'NOOP')
+        c.reply(250, '2.0.0 ok');
+      else if (verb === 'DATA') {
+        c.reply(354, 'go');
+        served.messages.push(await c.readUntil('\r\n.\r\n'));
+        c.reply(250, `2.0.0 Ok: queued as Q${served.messages.length}`);
+      } else if (verb === 'BDAT') {
+        const [, size, last] = line.split(' ');
+        served.messages.push(await c.readBytes(Number(size)));
+        c.reply(250, last ? `2.0.0 Ok: queued as Q${served.messages.length}` : '2.0.0 chunk ok');
+      } else if (verb === 'QUIT') {
+        c.reply(221, 'bye');
+        c.close();
+        return;
+      } else c.reply(502, '5.5.2 unknown');
+    }
+  };
+}
+
+const msg = 'Subject: t\r\n\r\nbody\r\n';
+
+describe('transport', () => {
+  test('pool: never more than maxConnections, rotated after maxMessages', async () => {
+    const served: Served = { commands: [], messages: [] };
+    const server = await startScriptedServer(mailServer(['PIPELINING'], served), { tls: { cert, key } });
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: 'implicit',
+      tlsOptions: { ca },
+      pool: { maxConnections: 2, maxMessages: 5 },
+    });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          transport.sendRaw({ from: 'a@x.test', to: [`r${i}@x.test`] }, msg),
+        ),
+      );
+      assert.equal(results.length, 20);
+      assert.equal(served.messages.length, 20);
+      // 20 messages, 5 per connection: at least 4 connections, at most 2 at once.
+      assert.ok(server.connections >= 4 && server.connections <= 6, `connections: ${server.connections}`);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+  });
+
+  test('pool: concurrent connections stay within the limit', async () => {
+    let open = 0;
+    let peak = 0;
+    const served: Served = { commands: [], messages: [] };
+    const loop = mailServer(['PIPELINING'], served);
+    const server = await startScriptedServer(
+      async (c) => {
+        open++;
+        peak = Math.max(peak, open);
+        try {
+          await loop(c);
+        } finally {
+          open--;
+        }
+      },
+      { tls: { cert, key } },
+    );
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: 'implicit',
+      tlsOptions: { ca },
+      pool: { maxConnections: 3 },
+    });
+    try {
+      await Promise.all(
+        Array.from({ length: 30 }, () => transport.sendRaw({ from: 'a@x.test', to: ['b@x.test'] }, msg)),
+      );
+      assert.ok(peak <= 3, `peak ${peak}`);
+      assert.ok(peak >= 2, `peak ${peak}: the pool did not parallelise`);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+    assert.equal(served.messages.length, 30);
+  });
+
+  test('rate limit spaces sends out', async () => {
+    const served: Served = { commands: [], messages: [] };
+    const server = await startScriptedServer(mailServer(['PIPELINING'], served), { tls: { cert, key } });
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: 'implicit',
+      tlsOptions: { ca },
+      rateLimit: { messages: 2, per: 300 },
+    });
+    try {
+      const started = Date.now();
+      await Promise.all(
+        Array.from({ length: 5 }, () => transport.sendRaw({ from: 'a@x.test', to: ['b@x.test'] }, msg)),
+      );
+      // 5 messages at 2 per 300 ms need at least two full windows.
+      assert.ok(Date.now() - started >= 550, `took ${Date.now() - started} ms`);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+  });
+
+  test('DSN, SIZE, BODY and SMTPUTF8 parameters follow what the server offers', async () => {
+    const served: Served = { commands: [], messages: [] };
+    const exts = ['PIPELINING', 'SIZE 100000', '8BITMIME', 'SMTPUTF8', 'DSN'];
+    const server = await startScriptedServer(mailServer(exts, served), { tls: { cert, key } });
+    try {
+      const session = await SmtpSession.open({
+        host: '127.0.0.1',
+        port: server.port,
+        tls: 'implicit',
+        tlsOptions: { ca },
+      });
+      const body = 'Subject: ümlaut\r\n\r\nbody ✓\r\n';
+      await session.send(
+        {
+          from: 'a@x.test',
+          to: ['jörg@bücher.test', 'b+x=y@x.test'],
+          dsn: { ret: 'HDRS', envid: 'id+1=2', notify: ['FAILURE', 'DELAY'], orcpt: true },
+        },
+        body,
+      );
+      await session.quit();
+      const mail = served.commands.find((c) => c.startsWith('MAIL'));
+      assert.equal(
+        mail,
+        `MAIL FROM:<a@x.test> SIZE=${Buffer.byteLength(body)} BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=id+2B1+3D2`,
+      );
+      const rcpts = served.commands.filter((c) => c.startsWith('RCPT'));
+      assert.equal(rcpts[0], 'RCPT TO:<jörg@bücher.test> NOTIFY=FAILURE,DELAY ORCPT=utf-8;jörg@bücher.test');
+      assert.equal(rcpts[1], 'RCPT TO:<b+x=y@x.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;b+2Bx+3Dy@x.test');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('without SMTPUTF8: IDN domains become punycode, UTF-8 local parts and headers are refused', async () => {
+    const served: Served = { commands: [], messages: [] };
+    const server = await startScriptedServer(mailServer(['PIPELINING', '8BITMIME'], served), {
+      tls: { cert, key },
+    });
+    try {
+      const session = await SmtpSession.open({
+        host: '127.0.0.1',
+        port: server.port,
+        tls: 'implicit',
+        tlsOptions: { ca },
+      });
+      await session.send({ from: 'a@x.test', to: ['info@bücher.test'] }, msg);
+      assert.ok(served.commands.includes('RCPT TO:<info@xn--bcher-kva.test>'));
+      for (const attempt of [
+        () => session.send({ from: 'a@x.test', to: ['jörg@x.test'] }, msg),
+        () => session.send({ from: 'a@x.test', to: ['b@x.test'] }, 'Subject: ümlaut\r\n\r\nx\r\n'),
+      ]) {
+        await assert.rejects(attempt(), (e) => e instanceof PosternError && e.code === 'ESMTPUTF8_REQUIRED');
+      }
+      // The session is still usable after input errors.
+      await session.send({ from: 'a@x.test', to: ['b@x.test'] }, msg);
+      await session.quit();
+      assert.equal(served.messages.length, 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('REQUIRETLS fails consistently when the server lacks it, and SIZE over the limit fails before sending', async () => {
+    const served: Served = { commands: [], messages: [] };
+    const server = await startScriptedServer(mailServer(['PIPELINING', 'SIZE 100'], served), {
+      tls: { cert, key },
+    });
+    try {
+      const session = await SmtpSession.open({
+        host: '127.0.0.1',
+        port: server.port,
+        tls: 'implicit',
+        tlsOptions: { ca },
+      });
+      await assert.rejects(
+        session.send({ from: 'a@x.test', to: ['b@x.test'], requireTls: true }, msg),
+        (e) => e instanceof PosternError && e.code === 'EREQUIRETLS_UNSUPPORTED',
+      );
+      await assert.rejects(
+        session.send({ from: 'a@x.test', to: ['b@x.test'] }, `Subject: big\r\n\r\n${'x'.repeat(200)}\r\n`),
+        (e) => e instanceof PosternError && e.code === 'ESIZE_EXCEEDED' && !e.transient,
+      );
+      await session.quit();
+      assert.equal(served.commands.filter((c) => c.startsWith('MAIL')).length, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('requireAllRecipients: nothing is sent when one recipient is refused', async () => {
+    const commands: string[] = [];
+    const server = await startScriptedServer(
+      async (c) => {
+        c.reply(220, 'x');
+        await c.readLine();
+        c.reply(250, ['x', 'PIPELINING']);
+        for (;;) {
+          const line = await c.readLine(10_000);
+          commands.push(line);
+          if (line.startsWith('RCPT TO:<bad')) c.reply(550, '5.1.1 no such user');
+          else if (line === 'QUIT') {
+            c.reply(221, 'bye');
+            return;
+          } else c.reply(250, 'ok');
+        }
+      },
+      { tls: { cert, key } },
+    );
+    try {
+      const session = await SmtpSession.open({
+        host: '127.0.0.1',
+        port: server.port,
+        tls: 'implicit',
+        tlsOptions: { ca },
+      });
+      await assert.rejects(
+        session.send({ from: 'a@x.test', to: ['good@x.test', 'bad@x.test'] }, msg, {
+          requireAllRecipients: true,
+        }),
+        (e) => e instanceof PosternError && e.code === 'ENO_RECIPIENTS' && e.reply?.code === 550,
+      );
+      await session.quit();
+      assert.equal(commands.includes('DATA'), false);
+      assert.ok(commands.includes('RSET'), 'RSET after the failed transaction');
+    } finally {
+      await server.close();
+    }
+  });
+});
