@@ -13,7 +13,8 @@ export function parseSmtpUrl(text: string): TransportOptions {
   try {
     url = new URL(text);
   } catch {
-    throw new InputError('ECONFIG', `not a valid SMTP URL: ${redactUrl(text)}`, {
+    // Not echoed: an unparsable URL cannot be redacted reliably and may hold a password.
+    throw new InputError('ECONFIG', 'not a valid SMTP URL', {
       hint: 'use smtps://host:465 or smtp://host:587',
     });
   }
