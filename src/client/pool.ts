@@ -104,6 +104,8 @@ export class Pool<T extends Poolable> {
       idle.map(async (i) => {
         clearTimeout(i.timer);
         this.#count--;
+        // Idle connections are unref'd; keep the process alive until the goodbye is done.
+        i.conn.setIdle(false);
         await i.conn.quit();
       }),
     );

@@ -18,7 +18,7 @@ import {
   parseEhlo,
   type Reply,
 } from '../protocol/index.js';
-import { defaultTlsMode, type TlsMode } from '../tls/index.js';
+import { type ClientTlsOptions, defaultTlsMode, type TlsMode } from '../tls/index.js';
 import { authenticate } from './authenticate.js';
 import { DEFAULT_TIMEOUTS, type SessionOptions, type Timeouts } from './options.js';
 import { rejection } from './reply-errors.js';
@@ -31,6 +31,9 @@ import {
 } from './transaction.js';
 import { Wire } from './wire.js';
 
+/** Shared so the TLS layer can reuse one SecureContext (system roots) across sessions. */
+const NO_TLS_OPTIONS: ClientTlsOptions = Object.freeze({});
+
 /** What a connected session knows about its server. */
 export interface SessionInfo {
   readonly host: string;
@@ -41,6 +44,11 @@ export interface SessionInfo {
   readonly greeting: Reply;
   readonly capabilities: Capabilities;
   readonly authenticated: { readonly user: string; readonly mechanism: string } | undefined;
+}
+
+export interface SessionSendOptions extends SendOptions {
+  /** Called once the message's bytes are all written; the connection may then take the next message. */
+  readonly onWritten?: () => void;
 }
 
 export interface SessionExtras {
@@ -64,7 +72,13 @@ export class SmtpSession {
   readonly #label: string;
   #info: SessionInfo;
   #broken = false;
+  #writes: Promise<void> = Promise.resolve();
+  #inFlight = 0;
+  /** The last transaction failed: the server may be mid-transaction, so the next starts with RSET. */
+  #dirty = false;
+  #idle = false;
   readonly openedAt = Date.now();
+  /** Transactions started on this connection (the pool retires a connection after maxMessages). */
   messagesSent = 0;
 
   private constructor(options: SessionOptions, wire: Wire, info: SessionInfo) {
@@ -81,7 +95,7 @@ export class SmtpSession {
     const port = options.port ?? (mode === 'implicit' ? 465 : 587);
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     const label = `${options.host}:${port}`;
-    const tlsOptions = options.tlsOptions ?? {};
+    const tlsOptions = options.tlsOptions ?? NO_TLS_OPTIONS;
     const sessionKey = `${options.host}:${port}:${tlsOptions.servername ?? ''}`;
 
     if (options.auth && mode === 'none' && !options.allowPlaintextAuth) {
@@ -254,32 +268,71 @@ export class SmtpSession {
   /**
    * Sends one message: MAIL, RCPT for each recipient, then DATA or BDAT, pipelined where the server allows.
    * Resolves when the server accepted the message for at least one recipient (see `requireAllRecipients`).
+   * Calls may overlap: with PIPELINING the next transaction is written while this one awaits its replies.
    */
-  async send(envelope: Envelope, source: MessageSource, options: SendOptions = {}): Promise<SendResult> {
+  async send(
+    envelope: Envelope,
+    source: MessageSource,
+    options: SessionSendOptions = {},
+  ): Promise<SendResult> {
     if (!this.usable) {
       throw new ConnectionError('ECONNECTION_CLOSED', `the session to ${this.#label} is closed`, {
         transient: true,
       });
     }
+    const releaseWrite = await this.#lockWrites();
+    let written = false;
+    const onWritten = () => {
+      if (written) return;
+      written = true;
+      releaseWrite();
+      options.onWritten?.();
+    };
+    this.messagesSent++;
+    this.#inFlight++;
+    // RSET first when the server may still be inside an earlier transaction (one that failed, or one
+    // still in flight whose outcome is unknown): costs no round trip when pipelined.
+    const prefixRset = this.#dirty || this.#inFlight > 1;
+    this.#dirty = false;
     try {
-      const result = await transact(this.#wire, this.#info, envelope, source, {
+      return await transact(this.#wire, this.#info, envelope, source, {
         ...options,
         timeouts: this.#timeouts,
         chunking: options.chunking ?? this.#options.chunking ?? true,
         pipelining: options.pipelining ?? this.#options.pipelining ?? true,
+        prefixRset,
+        onWritten,
       });
-      this.messagesSent++;
-      return result;
     } catch (err) {
-      await this.#recover(err as PosternError);
+      this.#afterFailure(err as PosternError, prefixRset);
       throw err;
+    } finally {
+      onWritten();
+      this.#inFlight--;
+      if (this.#idle && this.#inFlight === 0) this.#ref(false);
     }
   }
 
-  /** RSET, keeping the connection usable after a failed transaction. */
+  /** Transactions written but not yet answered. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Serialises writes: one transaction's bytes at a time, in order. */
+  async #lockWrites(): Promise<() => void> {
+    const previous = this.#writes;
+    let release!: () => void;
+    this.#writes = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    return release;
+  }
+
+  /** RSET: abandons any transaction in progress on the server. */
   async reset(): Promise<void> {
-    this.#wire.write(commands.rset());
-    const reply = await this.#wire.read('rset', this.#timeouts.command);
+    const reply = await this.#command(commands.rset(), 'rset');
+    this.#dirty = false;
     if (reply.code !== 250) {
       this.#broken = true;
       throw rejection(reply, 'RSET', 'rset', this.#label);
@@ -287,18 +340,16 @@ export class SmtpSession {
   }
 
   async noop(): Promise<Reply> {
-    this.#wire.write(commands.noop());
-    const reply = await this.#wire.read('noop', this.#timeouts.command);
+    const reply = await this.#command(commands.noop(), 'noop');
     if (reply.code === 421) this.#broken = true;
     return reply;
   }
 
-  /** QUIT and close; never throws (the server may already be gone). */
+  /** QUIT and close, after any transactions in flight; never throws (the server may already be gone). */
   async quit(): Promise<void> {
     if (!this.#wire.closed) {
       try {
-        this.#wire.write(commands.quit());
-        await this.#wire.read('quit', Math.min(this.#timeouts.command, 5_000));
+        await this.#command(commands.quit(), 'quit', Math.min(this.#timeouts.command, 5_000));
       } catch {
         // The server hung up first or was slow: the session is over either way.
       }
@@ -307,31 +358,53 @@ export class SmtpSession {
     await this.#wire.closedPromise(2_000);
   }
 
+  /** One command in turn with the transactions' writes, its reply reserved in order. */
+  async #command(
+    line: string,
+    phase: 'rset' | 'noop' | 'quit',
+    timeout = this.#timeouts.command,
+  ): Promise<Reply> {
+    const release = await this.#lockWrites();
+    let reply: Promise<Reply>;
+    try {
+      this.#wire.write(line);
+      reply = this.#wire.read(phase, timeout);
+    } finally {
+      release();
+    }
+    return reply;
+  }
+
   /** Closes at once without QUIT. */
   close(): void {
     this.#broken = true;
     this.#wire.destroy();
   }
 
-  /** Lets a pooled idle connection not keep the process alive. */
+  /** Lets a pooled idle connection not keep the process alive (once nothing is in flight). */
   setIdle(idle: boolean): void {
-    const s = this.#wire.socket as Duplex & { ref?: () => void; unref?: () => void };
-    if (idle) s.unref?.();
-    else s.ref?.();
+    this.#idle = idle;
+    if (!idle || this.#inFlight === 0) this.#ref(!idle);
   }
 
-  async #recover(err: PosternError): Promise<void> {
+  #ref(on: boolean): void {
+    const s = this.#wire.socket as Duplex & { ref?: () => void; unref?: () => void };
+    if (on) s.ref?.();
+    else s.unref?.();
+  }
+
+  #afterFailure(err: PosternError, rsetPlanned: boolean): void {
     // Input errors are raised before anything is written: the session is untouched.
-    if (err instanceof InputError && !this.#wire.closed) return;
-    // A failed transaction leaves the server mid-transaction: RSET so the connection stays usable,
-    // unless the failure means the connection itself is gone or out of sync.
+    if (err instanceof InputError && !this.#wire.closed) {
+      // The RSET this transaction would have sent was not written either: keep the need for it.
+      if (rsetPlanned) this.#dirty = true;
+      return;
+    }
+    // A rejected transaction may leave the server mid-transaction: the next one starts with RSET.
+    // A 421 or a broken connection ends the session.
     if (err instanceof SmtpReplyError && err.reply && err.reply.code !== 421 && !this.#wire.closed) {
-      try {
-        await this.reset();
-        return;
-      } catch {
-        // fall through: drop the connection
-      }
+      this.#dirty = true;
+      return;
     }
     this.close();
   }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InputError, PosternError, SmtpReplyError } from '../core/index.js';
+import { InputError, type Phase, PosternError, SmtpReplyError } from '../core/index.js';
 import * as commands from '../protocol/commands.js';
 import {
   type Capabilities,
@@ -77,6 +77,10 @@ export interface TransactionContext {
 
 interface TransactOptions extends SendOptions {
   readonly timeouts: Required<Timeouts>;
+  /** Send RSET first: an earlier transaction failed or is still in flight on this connection. */
+  readonly prefixRset?: boolean;
+  /** Called once all of this transaction's bytes are written and its replies reserved. */
+  readonly onWritten?: () => void;
   readonly chunking: boolean;
   readonly pipelining: boolean;
 }
@@ -173,31 +177,49 @@ export async function transact(
   const eager = pipelined && !options.requireAllRecipients;
   const inlineBdat = useBdat && eager && plan.buffer !== undefined;
 
-  let head = mailLine + rcptLines.join('');
+  const t = options.timeouts;
   let sentBytes = 0;
-  if (eager && !useBdat) head += commands.data();
+  // Every reply is reserved right after its command is written, so another transaction may follow on the
+  // same connection as soon as this one's bytes are out (onWritten), before its replies arrive.
+  let rsetReply: Promise<Reply> | undefined;
+  let mailReply: Promise<Reply>;
+  let rcptReplies: Promise<Reply>[] = [];
+  let dataReply: Promise<Reply> | undefined;
+  let inlineFinal: Promise<Reply> | undefined;
   if (pipelined) {
-    wire.write(head);
+    const rset = options.prefixRset ? commands.rset() : '';
+    wire.write(rset + mailLine + rcptLines.join('') + (eager && !useBdat ? commands.data() : ''));
+    if (rset) rsetReply = wire.read('rset', t.command);
+    mailReply = wire.read('mail', t.command);
+    rcptReplies = wireTo.map(() => wire.read('rcpt', t.command));
+    if (eager && !useBdat) dataReply = wire.read('data', t.command);
     if (inlineBdat && plan.buffer) {
       const body = normalise(plan.buffer);
       wire.write(commands.bdat(body.length, true));
-      await wire.writeData(body);
+      const written = wire.writeData(body);
+      inlineFinal = wire.read('bdat', t.data);
+      await written;
       wire.noteData(body.length);
       sentBytes = body.length;
+      options.onWritten?.();
     }
+  } else {
+    if (options.prefixRset) rsetReply = roundTrip(wire, commands.rset(), 'rset', t.command);
+    if (rsetReply) await rsetReply;
+    mailReply = roundTrip(wire, mailLine, 'mail', t.command);
   }
 
-  const t = options.timeouts;
-  // Read (or, unpipelined, send-and-read) MAIL and every RCPT, keeping the stream of replies in sync.
-  const mailReply = pipelined
-    ? await wire.read('mail', t.command)
-    : await roundTrip(wire, mailLine, 'mail', t.command);
+  if (rsetReply) {
+    const r = await rsetReply;
+    if (r.code !== 250) throw rejection(r, 'RSET', 'rset', label);
+  }
+  const mail = await mailReply;
   const accepted: string[] = [];
   const rejected: RejectedRecipient[] = [];
   for (const [i, target] of wireTo.entries()) {
     const reply = pipelined
-      ? await wire.read('rcpt', t.command)
-      : mailReply.code === 250
+      ? await rcptReplies[i]!
+      : mail.code === 250
         ? await roundTrip(wire, rcptLines[i] ?? '', 'rcpt', t.command)
         : undefined;
     if (!reply) break;
@@ -207,22 +229,21 @@ export async function transact(
   const envelopeDone = Date.now();
 
   const failBeforeData = async (error: PosternError): Promise<never> => {
-    // Drain the replies to commands already pipelined so the session stays in sync for RSET.
-    if (eager && !useBdat) {
-      const dataReply = await wire.read('data', t.command);
-      if (dataReply.code === 354) {
+    // Consume the replies to commands already pipelined so the connection stays in sync.
+    if (dataReply) {
+      const go = await dataReply;
+      if (go.code === 354) {
         // A server that accepted DATA anyway: end it at once with no content (RFC 2920 §3.1).
         wire.write('.\r\n');
         await wire.read('data', t.data);
       }
-    } else if (inlineBdat) {
-      await wire.read('bdat', t.data);
+    } else if (inlineFinal) {
+      await inlineFinal;
     }
     throw error;
   };
 
-  if (mailReply.code !== 250)
-    await failBeforeData(rejection(mailReply, `MAIL FROM:<${envelope.from}>`, 'mail', label));
+  if (mail.code !== 250) await failBeforeData(rejection(mail, `MAIL FROM:<${envelope.from}>`, 'mail', label));
   if (accepted.length === 0) await failBeforeData(noRecipients(rejected, label));
   if (options.requireAllRecipients && rejected.length > 0)
     await failBeforeData(noRecipients(rejected, label, true));
@@ -231,21 +252,21 @@ export async function transact(
   let method: 'DATA' | 'BDAT';
   if (useBdat) {
     method = 'BDAT';
-    if (inlineBdat) {
-      final = await wire.read('bdat', t.data);
+    if (inlineFinal) {
+      final = await inlineFinal;
     } else {
-      const sent = await sendChunks(wire, plan, source, t, pipelined);
+      const sent = await sendChunks(wire, plan, source, t, pipelined, options.onWritten);
       sentBytes = sent.bytes;
       final = sent.reply;
     }
   } else {
     method = 'DATA';
-    const go = eager
-      ? await wire.read('data', t.command)
-      : await roundTrip(wire, commands.data(), 'data', t.command);
+    const go = await (dataReply ?? roundTrip(wire, commands.data(), 'data', t.command));
     if (go.code !== 354) throw rejection(go, 'DATA', 'data', label);
     sentBytes = await streamData(wire, plan, source);
-    final = await wire.read('data', t.data);
+    const finalReply = wire.read('data', t.data);
+    options.onWritten?.();
+    final = await finalReply;
   }
   if (final.code !== 250)
     throw rejection(final, `end of ${method}`, method === 'BDAT' ? 'bdat' : 'data', label);
@@ -261,12 +282,7 @@ export async function transact(
   };
 }
 
-async function roundTrip(
-  wire: Wire,
-  line: string,
-  phase: 'mail' | 'rcpt' | 'data',
-  timeout: number,
-): Promise<Reply> {
+async function roundTrip(wire: Wire, line: string, phase: Phase, timeout: number): Promise<Reply> {
   wire.write(line);
   return wire.read(phase, timeout);
 }
@@ -360,26 +376,23 @@ async function sendChunks(
   source: MessageSource,
   t: Required<Timeouts>,
   pipelined: boolean,
+  onWritten: (() => void) | undefined,
 ): Promise<{ bytes: number; reply: Reply }> {
-  let outstanding = 0;
+  const replies: Promise<Reply>[] = [];
   let bytes = 0;
   let failure: Reply | undefined;
-  const take = (reply: Reply) => {
-    outstanding--;
-    if (reply.code !== 250 && !failure) failure = reply;
-    return reply;
-  };
   const sendChunk = async (chunk: Buffer, last: boolean) => {
     wire.write(commands.bdat(chunk.length, last));
-    if (chunk.length > 0) await wire.writeData(chunk);
-    outstanding++;
+    const written = chunk.length > 0 ? wire.writeData(chunk) : undefined;
+    const reply = wire.read('bdat', t.data);
+    replies.push(reply);
+    // Pipelined, writing goes on while replies arrive; a failure is noticed as soon as its reply is in.
+    void reply.then((r) => {
+      if (r.code !== 250 && !failure) failure = r;
+    });
+    await written;
     bytes += chunk.length;
-    if (!pipelined) {
-      take(await wire.read('bdat', t.data));
-      return;
-    }
-    // Pipelined: keep writing, but notice a failure as soon as its reply has arrived.
-    for (let reply = wire.poll(); reply; reply = wire.poll()) take(reply);
+    if (!pipelined) await reply;
   };
   if (plan.buffer) {
     await sendChunk(normalise(plan.buffer), true);
@@ -403,13 +416,14 @@ async function sendChunks(
       wire.destroy();
       throw sourceError(err);
     });
-    if (!failure) await sendChunk(Buffer.concat(pending, pendingBytes), true);
+    // After a failed chunk the server rejects the rest; LAST (even empty) closes the transaction either way.
+    await sendChunk(failure ? Buffer.alloc(0) : Buffer.concat(pending, pendingBytes), true);
   }
   wire.noteData(bytes);
-  // Every BDAT gets a reply; the one to LAST is the verdict (or the first failure before it).
-  let last: Reply | undefined;
-  while (outstanding > 0) last = take(await wire.read('bdat', t.data));
-  const verdict = failure ?? last;
+  onWritten?.();
+  // Every BDAT gets a reply; the one to LAST is the verdict, unless an earlier chunk failed.
+  const all = await Promise.all(replies);
+  const verdict = all.find((r) => r.code !== 250) ?? all[all.length - 1];
   if (!verdict) throw new PosternError('EPROTOCOL', 'the server sent no reply to BDAT', { phase: 'bdat' });
   return { bytes, reply: verdict };
 }

@@ -9,6 +9,9 @@ import { SmtpSession } from './session.js';
 import type { Envelope, MessageSource, SendOptions, SendResult } from './transaction.js';
 import { parseSmtpUrl } from './url.js';
 
+/** Transactions that may be in flight on one connection before it stops taking more. */
+const MAX_IN_FLIGHT = 32;
+
 /** Retries for transient failures (4xx, timeouts, connection lost before the final reply). */
 export interface RetryOptions {
   /** Extra attempts after the first (default 2). */
@@ -87,12 +90,25 @@ export class Transport {
     for (let attempt = 1; ; attempt++) {
       await this.#throttle();
       const session = await this.#pool.acquire();
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        if (this.#pooled) this.#pool.release(session);
+        else {
+          // One connection per message: say goodbye now, without waiting for the server's farewell.
+          session.messagesSent = Number.MAX_SAFE_INTEGER;
+          this.#pool.release(session);
+        }
+      };
       try {
-        const result = await session.send(
-          envelope,
-          typeof source === 'function' ? source() : source,
-          options,
-        );
+        const result = await session.send(envelope, typeof source === 'function' ? source() : source, {
+          ...options,
+          // Pooled, the connection takes the next message as soon as this one is written (pipelining).
+          onWritten: () => {
+            if (this.#pooled && session.inFlight < MAX_IN_FLIGHT) release();
+          },
+        });
         return { ...result, attempts: attempt, tls: session.info.tls };
       } catch (err) {
         const error = err as PosternError;
@@ -100,13 +116,7 @@ export class Transport {
         const base = Math.min(retry.maxDelay ?? 30_000, (retry.minDelay ?? 1_000) * 2 ** (attempt - 1));
         await sleep(base / 2 + Math.random() * (base / 2), this.#options.signal);
       } finally {
-        if (this.#pooled) this.#pool.release(session);
-        else {
-          // One connection per message: say goodbye now rather than leave it idle.
-          session.messagesSent = Number.MAX_SAFE_INTEGER;
-          await session.quit();
-          this.#pool.release(session);
-        }
+        release();
       }
     }
   }

@@ -9,6 +9,15 @@ import {
 } from '../core/index.js';
 import { LineReader, type Reply, ReplyParser } from '../protocol/index.js';
 
+interface Slot {
+  readonly resolve: (r: Reply) => void;
+  readonly reject: (e: PosternError) => void;
+  readonly phase: Phase;
+  readonly timeoutMs: number;
+  readonly hint: string | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
 /**
  * The byte pipe under one SMTP session: writes commands, turns incoming bytes into replies and
  * hands them out in order. It knows nothing of SMTP semantics; the session decides what a reply means.
@@ -20,7 +29,8 @@ export class Wire {
   #reader = new LineReader({ maxLineLength: 8192 });
   #parser = new ReplyParser();
   #replies: Reply[] = [];
-  #waiter: { resolve: (r: Reply) => void; reject: (e: PosternError) => void } | undefined;
+  /** Readers waiting for replies, in the order their commands were written. */
+  #slots: Slot[] = [];
   #failure: PosternError | undefined;
   #closed = false;
   #listener: TranscriptListener | undefined;
@@ -98,39 +108,45 @@ export class Wire {
     this.#listener?.({ type: 'data', direction: 'out', bytes, time: Date.now(), tls: this.#tls });
   }
 
-  /** The next reply, waiting at most `timeoutMs`; the timeout error names `phase`. */
+  /**
+   * Reserves the next reply, waiting at most `timeoutMs` once it is the oldest outstanding one; the timeout
+   * error names `phase`. Calls are answered in call order, so pipelined commands reserve their replies right
+   * after writing them and several transactions can be in flight on one connection.
+   */
   read(phase: Phase, timeoutMs: number, hint?: string): Promise<Reply> {
-    this.phase = phase;
-    const queued = this.#replies.shift();
-    if (queued) return Promise.resolve(queued);
+    if (this.#slots.length === 0) {
+      const queued = this.#replies.shift();
+      if (queued) return Promise.resolve(queued);
+    }
     if (this.#failure) return Promise.reject(this.#failure);
-    return new Promise<Reply>((resolve, reject) => {
-      const timer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              this.#waiter = undefined;
-              const err = new TimeoutError(
-                'ETIMEOUT',
-                `${this.label} sent no reply within ${timeoutMs} ms in the ${phase} phase`,
-                { phase, transient: true, hint },
-              );
-              reject(err);
-              // A timed-out session cannot be trusted to be in sync any more.
-              this.#fail(err);
-              this.destroy();
-            }, timeoutMs)
-          : undefined;
-      this.#waiter = {
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
+    const promise = new Promise<Reply>((resolve, reject) => {
+      this.#slots.push({ resolve, reject, phase, timeoutMs, hint, timer: undefined });
     });
+    // A reservation whose owner gave up (e.g. after an earlier failure) must not become an unhandled rejection.
+    promise.catch(() => undefined);
+    this.#armHead();
+    return promise;
+  }
+
+  /** Replies reserved but not yet received. */
+  get outstanding(): number {
+    return this.#slots.length;
+  }
+
+  #armHead(): void {
+    const head = this.#slots[0];
+    if (!head || head.timer || head.timeoutMs <= 0) return;
+    this.phase = head.phase;
+    head.timer = setTimeout(() => {
+      const err = new TimeoutError(
+        'ETIMEOUT',
+        `${this.label} sent no reply within ${head.timeoutMs} ms in the ${head.phase} phase`,
+        { phase: head.phase, transient: true, hint: head.hint },
+      );
+      // A timed-out session cannot be trusted to be in sync any more.
+      this.#fail(err);
+      this.destroy();
+    }, head.timeoutMs);
   }
 
   /** A reply that has already arrived, without waiting; undefined when none is queued. */
@@ -224,10 +240,11 @@ export class Wire {
         return;
       }
       if (!reply) continue;
-      const waiter = this.#waiter;
-      if (waiter) {
-        this.#waiter = undefined;
-        waiter.resolve(reply);
+      const slot = this.#slots.shift();
+      if (slot) {
+        clearTimeout(slot.timer);
+        slot.resolve(reply);
+        this.#armHead();
       } else {
         this.#replies.push(reply);
       }
@@ -238,9 +255,10 @@ export class Wire {
     if (this.#failure) return;
     this.#failure = err;
     this.#closed = true;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.reject(err);
+    for (const slot of this.#slots.splice(0)) {
+      clearTimeout(slot.timer);
+      slot.reject(err);
+    }
     for (const w of this.#failWaiters) w(err);
     this.#failWaiters.clear();
     this.#drainWaiters.clear();

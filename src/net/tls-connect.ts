@@ -84,6 +84,7 @@ export async function startTls(socket: net.Socket, o: StartTlsOptions): Promise<
   let identityError: Error | undefined;
   const secure = tls.connect({
     ...nodeOptions,
+    secureContext: sharedContext(o.tls, nodeOptions),
     socket,
     rejectUnauthorized: false,
     ...(session ? { session } : {}),
@@ -139,6 +140,21 @@ export async function startTls(socket: net.Socket, o: StartTlsOptions): Promise<
   return secure;
 }
 
+/**
+ * One SecureContext per options object: building one parses the CA bundle (or loads the system roots), which
+ * costs more CPU than a resumed handshake. A transport passes the same options object for every connection.
+ */
+const contexts = new WeakMap<ClientTlsOptions, tls.SecureContext>();
+
+function sharedContext(options: ClientTlsOptions, nodeOptions: tls.ConnectionOptions): tls.SecureContext {
+  let context = contexts.get(options);
+  if (!context) {
+    context = tls.createSecureContext(nodeOptions);
+    contexts.set(options, context);
+  }
+  return context;
+}
+
 /** The verified peer certificate of each socket startTls returned; resumed sockets report none themselves. */
 const peerCertificates = new WeakMap<tls.TLSSocket, Buffer>();
 
@@ -181,18 +197,23 @@ export interface TlsDetails {
 
 /** What was negotiated, for transcripts and reports. */
 export function tlsDetails(s: tls.TLSSocket): TlsDetails {
-  const raw = peerCertificateDer(s);
-  let peerCertificate: CertificateInfo | undefined;
-  try {
-    peerCertificate = raw ? describeCertificate(raw) : undefined;
-  } catch {
-    peerCertificate = undefined;
-  }
+  // Describing the certificate parses it; most callers never look, so it is done on first access.
+  let described: { value: CertificateInfo | undefined } | undefined;
   return {
     version: s.getProtocol() ?? 'unknown',
     cipher: s.getCipher()?.name ?? 'unknown',
     resumed: s.isSessionReused(),
-    peerCertificate,
+    get peerCertificate(): CertificateInfo | undefined {
+      if (!described) {
+        const raw = peerCertificateDer(s);
+        try {
+          described = { value: raw ? describeCertificate(raw) : undefined };
+        } catch {
+          described = { value: undefined };
+        }
+      }
+      return described.value;
+    },
     authorized: s.authorized,
     authorizationError: s.authorizationError ? String(s.authorizationError) : undefined,
   };

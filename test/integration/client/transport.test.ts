@@ -241,7 +241,11 @@ describe('transport', () => {
           const line = await c.readLine(10_000);
           commands.push(line);
           if (line.startsWith('RCPT TO:<bad')) c.reply(550, '5.1.1 no such user');
-          else if (line === 'QUIT') {
+          else if (line === 'DATA') {
+            c.reply(354, 'go');
+            await c.readUntil('\r\n.\r\n');
+            c.reply(250, 'queued');
+          } else if (line === 'QUIT') {
             c.reply(221, 'bye');
             return;
           } else c.reply(250, 'ok');
@@ -262,11 +266,70 @@ describe('transport', () => {
         }),
         (e) => e instanceof PosternError && e.code === 'ENO_RECIPIENTS' && e.reply?.code === 550,
       );
-      await session.quit();
       assert.equal(commands.includes('DATA'), false);
-      assert.ok(commands.includes('RSET'), 'RSET after the failed transaction');
+      // The server may still be mid-transaction: the next transaction starts with RSET, in the same write.
+      await session.send({ from: 'a@x.test', to: ['good@x.test'] }, msg);
+      await session.quit();
+      const second = commands.lastIndexOf('MAIL FROM:<a@x.test>');
+      assert.equal(commands[second - 1], 'RSET');
     } finally {
       await server.close();
     }
+  });
+
+  test('pipelining across transactions: the next message is written before the previous one is answered', async () => {
+    const lines: string[] = [];
+    const server = await startScriptedServer(
+      async (c) => {
+        c.reply(220, 'x');
+        await c.readLine();
+        c.reply(250, ['x', 'PIPELINING', 'CHUNKING']);
+        // Read both transactions completely before answering anything: a client that waits for the first
+        // transaction's replies before writing the second would stall here.
+        const takeTransaction = async () => {
+          const seen: string[] = [];
+          for (;;) {
+            const line = await c.readLine();
+            seen.push(line);
+            const bdat = /^BDAT (\d+) LAST$/.exec(line);
+            if (bdat) {
+              await c.readBytes(Number(bdat[1]));
+              return seen;
+            }
+          }
+        };
+        lines.push(...(await takeTransaction()), ...(await takeTransaction()));
+        const replies = lines.map((l) => (l.startsWith('BDAT') ? '250 2.0.0 queued as Q' : '250 ok'));
+        c.write(replies.map((r) => `${r}\r\n`).join(''));
+        assert.equal(await c.readLine(), 'QUIT');
+        c.reply(221, 'bye');
+      },
+      { tls: { cert, key } },
+    );
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: 'implicit',
+      tlsOptions: { ca },
+      pool: { maxConnections: 1 },
+    });
+    try {
+      const [a, b] = await Promise.all([
+        transport.sendRaw({ from: 'a@x.test', to: ['one@x.test'] }, msg),
+        transport.sendRaw({ from: 'a@x.test', to: ['two@x.test'] }, msg),
+      ]);
+      assert.deepEqual(a.accepted, ['one@x.test']);
+      assert.deepEqual(b.accepted, ['two@x.test']);
+      // The second transaction starts with RSET because the first was still in flight.
+      assert.deepEqual(
+        lines.map((l) => l.split(' ')[0]),
+        ['MAIL', 'RCPT', 'BDAT', 'RSET', 'MAIL', 'RCPT', 'BDAT'],
+      );
+      assert.equal(server.connections, 1);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+    assert.deepEqual(server.errors, []);
   });
 });
