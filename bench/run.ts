@@ -1,0 +1,260 @@
+/**
+ * `npm run bench`: Postern's SMTP client beside nodemailer against the same sink server, in one run.
+ *
+ *   a. 2,000 × 1 KB messages over one pooled STARTTLS connection, all started at once (DATA, and BDAT)
+ *   b. 300 messages one after another, each on a fresh STARTTLS + AUTH PLAIN connection
+ *   c. one 100 MiB message from a stream, against raw node:tls throughput over the same loopback
+ *
+ * The sink runs in its own process; each measurement runs in a fresh worker process (with a warm-up), and
+ * the clients take turns going first. Options: --quick (small counts, one round), --json FILE.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ClientKind, ClientSettings } from './clients.js';
+import { buildRows, type Outcome, type Results, type Runner } from './figures.js';
+import { FULL, MiB, type Plan, QUICK } from './plan.js';
+import {
+  describeMachine,
+  formatTable,
+  isMissing,
+  type Missing,
+  type Row,
+  ratio,
+  targetText,
+  verdict,
+} from './report.js';
+import { delta, SinkProcess } from './sink-process.js';
+import type { SinkCounters } from './sink-server.js';
+import { runWorker } from './spawn-worker.js';
+import type { Job, Measurement } from './worker.js';
+
+const AUTH = { user: 'bench@example.test', pass: 'bench-password' };
+
+/** One worker's measurement with what the sink counted meanwhile (kept for --json and the notes). */
+interface Run {
+  readonly scenario: string;
+  readonly round: number;
+  readonly client: Runner;
+  readonly result: Measurement;
+  readonly sink: SinkCounters;
+}
+
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } },
+});
+const plan: Plan = flags.quick ? QUICK : FULL;
+const runs: Run[] = [];
+/** Set once Postern's module fails to load: later Postern jobs are skipped with the same answer. */
+let posternUnavailable: Missing | undefined;
+
+async function measure(
+  sink: SinkProcess,
+  listener: string,
+  scenario: string,
+  round: number,
+  job: Job,
+): Promise<Outcome> {
+  if (job.client === 'postern' && posternUnavailable) return posternUnavailable;
+  const before = await sink.stats();
+  const outcome = await runWorker(job);
+  const counters = delta(before[listener]!, (await sink.stats())[listener]!);
+  if ('status' in outcome) {
+    log(scenario, round, job.client, `${outcome.status}: ${outcome.detail}`);
+    return outcome;
+  }
+  if (!outcome.ok) {
+    const missing: Missing = {
+      status: outcome.stage === 'load' ? 'pending' : 'error',
+      detail: outcome.error,
+    };
+    if (job.client === 'postern' && outcome.stage === 'load') posternUnavailable = missing;
+    log(scenario, round, job.client, `${missing.status}: ${outcome.error}`);
+    return missing;
+  }
+  runs.push({ scenario, round, client: job.client, result: outcome, sink: counters });
+  // The sink's count proves the client delivered what it claims (warm-up included).
+  const expected = job.scenario === 'stream' ? 2 : job.messages + job.warmup;
+  if (counters.messages !== expected) {
+    log(
+      scenario,
+      round,
+      job.client,
+      `warning: the sink counted ${counters.messages} messages, not ${expected}`,
+    );
+  }
+  log(scenario, round, job.client, summary(outcome, counters));
+  return outcome;
+}
+
+function summary(m: Measurement, sink: SinkCounters): string {
+  const parts =
+    m.rssGrowth === undefined
+      ? [`${fmt(m.messages / m.seconds, 0)} msg/s`, `cpu ${fmt(m.cpuMs / m.messages, 3)} ms/msg`]
+      : [`${fmt(m.bytes / MiB / m.seconds, 1)} MiB/s`, `rss +${fmt(m.rssGrowth / MiB, 1)} MiB`];
+  if (m.methods.length > 0) parts.push(m.methods.join('+'));
+  parts.push(`sink: ${sink.connections} conn, ${sink.resumed}/${sink.tlsHandshakes} TLS resumed`);
+  return parts.join(', ');
+}
+
+function fmt(value: number, decimals: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+function log(scenario: string, round: number, client: Runner, text: string): void {
+  process.stdout.write(`  ${scenario.padEnd(10)} round ${round}  ${client.padEnd(10)}  ${text}\n`);
+}
+
+/** Clients in the order they go in `round`: the first one changes every round. */
+function order<T>(clients: readonly T[], round: number): T[] {
+  const shift = round % clients.length;
+  return [...clients.slice(shift), ...clients.slice(0, shift)];
+}
+
+async function scenarioMessages(
+  sink: SinkProcess,
+  name: string,
+  listener: string,
+  kind: 'pooled' | 'fresh',
+  settings: Omit<ClientSettings, 'port'>,
+): Promise<Record<ClientKind, Outcome[]>> {
+  const counts = kind === 'pooled' ? plan.pooled : plan.fresh;
+  const outcomes: Record<ClientKind, Outcome[]> = { nodemailer: [], postern: [] };
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const client of order<ClientKind>(['nodemailer', 'postern'], round)) {
+      const job: Job = {
+        scenario: kind,
+        client,
+        settings: { ...settings, port: sink.port(listener) },
+        ...counts,
+      };
+      outcomes[client].push(await measure(sink, listener, name, round + 1, job));
+    }
+  }
+  return outcomes;
+}
+
+async function scenarioStream(sink: SinkProcess, ca: string): Promise<Record<Runner, Outcome[]>> {
+  const outcomes: Record<Runner, Outcome[]> = { raw: [], nodemailer: [], postern: [] };
+  for (let round = 0; round < plan.stream.rounds; round++) {
+    for (const client of order<Runner>(['raw', 'nodemailer', 'postern'], round)) {
+      const listener = client === 'raw' ? 'discard' : 'starttls';
+      const settings: ClientSettings = { port: sink.port(listener), tls: 'starttls', ca, pooled: false };
+      const job: Job = { scenario: 'stream', client, settings, ...plan.stream };
+      outcomes[client].push(await measure(sink, listener, 'c stream', round + 1, job));
+    }
+  }
+  return outcomes;
+}
+
+async function startSink(): Promise<{ sink: SinkProcess; ca: string }> {
+  // Certificates come from Postern's public API; while the client half does not load yet, from its tls module.
+  const pki = await import('../src/index.js').catch(() => import('../src/tls/index.js'));
+  const ca = await pki.createCa({ commonName: 'Postern bench CA', days: 2 });
+  const leaf = await pki.createCertificate({
+    commonName: 'localhost',
+    altNames: ['DNS:localhost', 'IP:127.0.0.1'],
+    issuer: ca,
+    days: 2,
+  });
+  const sink = await SinkProcess.start({
+    cert: leaf.cert,
+    key: leaf.key,
+    listeners: [
+      { name: 'starttls', mode: 'starttls' },
+      { name: 'starttls+chunking', mode: 'starttls', chunking: true },
+      { name: 'discard', mode: 'discard' },
+    ],
+  });
+  return { sink, ca: ca.cert };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const machine = describeMachine();
+  process.stdout.write(
+    `Postern vs nodemailer ${machine.nodemailer} — ${machine.cpuModel}, ${machine.cpus} CPUs, ` +
+      `Node ${machine.node}, OpenSSL ${machine.openssl}${flags.quick ? ' (quick)' : ''}\n\n`,
+  );
+  const { sink, ca } = await startSink();
+  let results: Results;
+  try {
+    const tls = { tls: 'starttls', ca, pooled: true } as const;
+    results = {
+      pooledData: await scenarioMessages(sink, 'a DATA', 'starttls', 'pooled', { ...tls, chunking: false }),
+      pooledChunking: await scenarioMessages(sink, 'a BDAT', 'starttls+chunking', 'pooled', tls),
+      fresh: await scenarioMessages(sink, 'b fresh', 'starttls', 'fresh', {
+        ...tls,
+        pooled: false,
+        auth: AUTH,
+      }),
+      stream: await scenarioStream(sink, ca),
+    };
+  } finally {
+    await sink.stop();
+  }
+  const rows = buildRows(plan, results);
+  const seconds = (Date.now() - started) / 1000;
+  process.stdout.write(`\n${formatTable(rows)}\n\n${notes(rows)}`);
+  process.stdout.write(
+    `\nmedians of ${plan.rounds} rounds in a and b, ${plan.stream.rounds} in c (RSS: worst round); ` +
+      `total ${fmt(seconds, 0)} s\n`,
+  );
+  if (flags.json) {
+    const table = rows.map((row) => ({
+      scenario: row.label,
+      unit: row.unit,
+      nodemailer: row.nodemailer ?? null,
+      postern: row.postern,
+      ratio: ratio(row) ?? null,
+      target: targetText(row.target),
+      result: verdict(row),
+    }));
+    const report = {
+      date: new Date().toISOString(),
+      quick: flags.quick,
+      machine,
+      plan,
+      seconds,
+      table,
+      runs,
+    };
+    writeFileSync(flags.json, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`figures written to ${flags.json}\n`);
+  }
+}
+
+/** Lines under the table: why a Postern figure is missing, TLS resumption in b, the RSS floor in c. */
+function notes(rows: readonly Row[]): string {
+  const out: string[] = [];
+  const reasons = new Set(
+    rows.flatMap((r) => (isMissing(r.postern) ? [`${r.postern.status}: ${r.postern.detail}`] : [])),
+  );
+  for (const reason of reasons) out.push(`Postern ${reason}`);
+  for (const client of ['nodemailer', 'postern'] as const) {
+    const mine = runs.filter((r) => r.scenario === 'b fresh' && r.client === client);
+    if (mine.length === 0) continue;
+    const resumed = mine.reduce((s, r) => s + r.sink.resumed, 0);
+    const handshakes = mine.reduce((s, r) => s + r.sink.tlsHandshakes, 0);
+    out.push(
+      `b. TLS sessions resumed, as the sink saw them: ${client} ${resumed} of ${handshakes} handshakes`,
+    );
+  }
+  const rawRss = runs
+    .filter((r) => r.scenario === 'c stream' && r.client === 'raw')
+    .map((r) => (r.result.rssGrowth ?? 0) / MiB);
+  if (rawRss.length > 0) {
+    out.push(
+      `c. RSS growth of the raw node:tls writer (generator and TLS alone): ${fmt(Math.max(...rawRss), 1)} MiB`,
+    );
+  }
+  const methods = new Set(
+    runs.filter((r) => r.scenario === 'a BDAT' && r.client === 'postern').flatMap((r) => r.result.methods),
+  );
+  if (methods.size > 0) out.push(`a. with CHUNKING offered Postern used: ${[...methods].join(', ')}`);
+  out.push(
+    `(${plan.pooled.warmup} / ${plan.fresh.warmup} warm-up messages per worker in a / b, not counted)`,
+  );
+  return `${out.join('\n')}\n`;
+}
+
+await main();
