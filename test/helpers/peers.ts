@@ -10,7 +10,7 @@ const cache = new Map<string, string | undefined>();
 
 export const IN_CI = process.env['CI'] === 'true';
 
-function check(name: string, probe: () => boolean, install: string): string | undefined {
+function check(name: string, probe: () => boolean, install: string, why?: string): string | undefined {
   if (cache.has(name)) return cache.get(name);
   let ok = false;
   try {
@@ -18,7 +18,9 @@ function check(name: string, probe: () => boolean, install: string): string | un
   } catch {
     ok = false;
   }
-  const reason = ok ? undefined : `${name} is not installed (run scripts/install-peers.sh: ${install})`;
+  const reason = ok
+    ? undefined
+    : (why ?? `${name} is not installed (run scripts/install-peers.sh: ${install})`);
   if (reason && IN_CI) throw new Error(`required peer missing under CI=true: ${reason}`);
   cache.set(name, reason);
   return reason;
@@ -45,7 +47,8 @@ export type PeerName =
   | 'aiosmtpd'
   | 'openssl'
   | 'testssl'
-  | 'dkim';
+  | 'dkim'
+  | 'python3';
 
 /** Returns undefined if the peer can be used, else the reason to skip (throws under CI=true). */
 export function peerSkip(...names: PeerName[]): string | undefined {
@@ -53,7 +56,16 @@ export function peerSkip(...names: PeerName[]): string | undefined {
     const reason = (() => {
       switch (name) {
         case 'postfix':
-          return check(name, () => existsSync('/usr/sbin/postfix'), 'apt-get install postfix');
+          return (
+            check(name, () => existsSync('/usr/sbin/postfix'), 'apt-get install postfix') ??
+            // test/helpers/postfix.ts starts a private instance; Postfix's master only runs as root.
+            check(
+              'postfix-as-root',
+              () => process.geteuid?.() === 0,
+              '',
+              'a private Postfix instance needs root (master(8) runs as root); run the tests as root',
+            )
+          );
         case 'dovecot':
           return check(name, () => existsSync('/usr/sbin/dovecot'), 'apt-get install dovecot-core');
         case 'swaks':
@@ -68,6 +80,8 @@ export function peerSkip(...names: PeerName[]): string | undefined {
           return check(name, () => hasPythonModule('aiosmtpd'), 'apt-get install python3-aiosmtpd');
         case 'dkim':
           return check(name, () => hasPythonModule('dkim'), 'apt-get install python3-dkim');
+        case 'python3':
+          return check(name, () => existsSync(SYSTEM_PYTHON), 'apt-get install python3');
       }
     })();
     if (reason) return reason;
