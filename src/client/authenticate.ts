@@ -49,7 +49,10 @@ export async function authenticate(
       : typeof options.authMethod === 'string'
         ? [options.authMethod]
         : options.authMethod;
-  const bindings = wire.tls ? channelBindings(options.secure as Parameters<typeof channelBindings>[0]) : {};
+  // Only SCRAM can bind to the channel; exporting keying material costs CPU on every connection otherwise.
+  const scramOffered = capabilities.auth.some((m) => m.startsWith('SCRAM-'));
+  const bindings =
+    wire.tls && scramOffered ? channelBindings(options.secure as Parameters<typeof channelBindings>[0]) : {};
   const binding: ChannelBinding | undefined = bindings['tls-exporter']
     ? { type: 'tls-exporter', data: bindings['tls-exporter'] }
     : bindings['tls-server-end-point']

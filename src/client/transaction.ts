@@ -188,6 +188,7 @@ export async function transact(
   let inlineFinal: Promise<Reply> | undefined;
   if (pipelined) {
     const rset = options.prefixRset ? commands.rset() : '';
+    wire.cork();
     wire.write(rset + mailLine + rcptLines.join('') + (eager && !useBdat ? commands.data() : ''));
     if (rset) rsetReply = wire.read('rset', t.command);
     mailReply = wire.read('mail', t.command);
@@ -197,11 +198,14 @@ export async function transact(
       const body = normalise(plan.buffer);
       wire.write(commands.bdat(body.length, true));
       const written = wire.writeData(body);
+      wire.uncork();
       inlineFinal = wire.read('bdat', t.data);
       await written;
       wire.noteData(body.length);
       sentBytes = body.length;
       options.onWritten?.();
+    } else {
+      wire.uncork();
     }
   } else {
     if (options.prefixRset) rsetReply = roundTrip(wire, commands.rset(), 'rset', t.command);

@@ -83,6 +83,15 @@ export class Wire {
     this.#socket.write(text);
   }
 
+  /** Holds writes until uncork(), so pipelined commands and a small message leave as one TLS record. */
+  cork(): void {
+    this.#socket.cork();
+  }
+
+  uncork(): void {
+    this.#socket.uncork();
+  }
+
   /** Writes message bytes, waiting for the socket to drain so a large message never piles up in memory. */
   async writeData(chunk: Buffer | string): Promise<void> {
     this.#throwIfFailed();
