@@ -6,6 +6,29 @@
 export { type ChooseMechanismOptions, chooseMechanism } from './choose.js';
 export { createSaslClient, SASL_MECHANISMS } from './mechanisms.js';
 export { type SaslprepOptions, saslprep } from './saslprep.js';
+export { DEFAULT_SCRAM_ITERATIONS, hasChannelBinding, SCRAM_SALT_BYTES } from './scram-server.js';
+export {
+  decodeInitialResponse,
+  decodeResponseLine,
+  encodeChallenge,
+  type SaslClientLine,
+} from './server-framing.js';
+export {
+  createSaslServer,
+  SASL_SERVER_MECHANISMS,
+  type ServerMechanismsOptions,
+  serverMechanisms,
+} from './server-mechanisms.js';
+export type {
+  OAuthTokenRejection,
+  SaslCredentialStore,
+  SaslFailureReason,
+  SaslServer,
+  SaslServerContext,
+  SaslServerStep,
+  ScramHashName,
+  ScramStoredCredentials,
+} from './server-types.js';
 export type {
   ChannelBinding,
   ChannelBindingType,
