@@ -4,7 +4,10 @@ export { type SessionExtras, type SessionInfo, SmtpSession } from './session.js'
 export type { Envelope, MessageSource, RejectedRecipient, SendOptions, SendResult } from './transaction.js';
 export { queueIdOf } from './transaction.js';
 export {
+  type ComposedSource,
   createTransport,
+  type MessageComposer,
+  type MessageSendResult,
   type RateLimit,
   type ReplayableSource,
   type RetryOptions,

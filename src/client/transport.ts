@@ -1,5 +1,6 @@
+import type { Readable } from 'node:stream';
 import { inspect } from 'node:util';
-import { type PosternError, Secret, sleep } from '../core/index.js';
+import { InputError, type PosternError, Secret, sleep } from '../core/index.js';
 import { type TlsDetails, TlsSessionCache } from '../net/index.js';
 import type { Capabilities, Reply } from '../protocol/index.js';
 import type { Credentials } from '../sasl/index.js';
@@ -28,6 +29,27 @@ export interface RateLimit {
   readonly per: number;
 }
 
+/** What a composer hands the transport: the envelope the message implies and its bytes, replayable. */
+export interface ComposedSource {
+  readonly envelope: { readonly from: string; readonly to: readonly string[] };
+  readonly messageId: string;
+  readonly size: number | undefined;
+  readonly needsSmtpUtf8: boolean;
+  readonly eightBit: boolean;
+  /** Identical bytes on every call (retries resend them). */
+  stream(): Readable;
+  dispose?(): Promise<void>;
+}
+
+/**
+ * Turns a message object into bytes for a server with the given extensions. The public `createTransport`
+ * plugs in Postern's MIME composer (and DKIM); the client itself stays independent of mime/.
+ */
+export type MessageComposer<M> = (
+  message: M,
+  server: { readonly smtpUtf8: boolean; readonly eightBitMime: boolean },
+) => Promise<ComposedSource>;
+
 export interface TransportOptions extends SessionOptions {
   /** Reuse connections (default true). `false` opens one connection per message. */
   readonly pool?: boolean | PoolOptions;
@@ -38,6 +60,13 @@ export interface TransportOptions extends SessionOptions {
 
 /** A message source, or a function that makes a fresh one for each attempt (so streams can be retried). */
 export type ReplayableSource = MessageSource | (() => MessageSource);
+
+export interface MessageSendResult extends TransportSendResult {
+  /** The Message-ID of the composed message, with angle brackets. */
+  readonly messageId: string;
+  /** The envelope used: from the message's addresses unless it gave one. */
+  readonly envelope: Envelope;
+}
 
 export interface TransportSendResult extends SendResult {
   /** How many attempts it took (1 = first try). */
@@ -67,7 +96,10 @@ export class Transport {
   readonly #pooled: boolean;
   readonly #recent: number[] = [];
 
-  constructor(options: TransportOptions) {
+  readonly #composer: MessageComposer<unknown> | undefined;
+
+  constructor(options: TransportOptions, composer?: MessageComposer<unknown>) {
+    this.#composer = composer;
     this.#options = { ...options, auth: hideCredentials(options.auth) };
     this.#pooled = options.pool !== false;
     const poolOptions = typeof options.pool === 'object' ? options.pool : {};
@@ -77,16 +109,67 @@ export class Transport {
     );
   }
 
+  /**
+   * Composes a message object (from, to, subject, text, html, attachments, …) and sends it. Encodings follow
+   * what the server offers (8BITMIME, SMTPUTF8); the envelope comes from the addresses unless given.
+   */
+  async send(message: unknown, options: SendOptions = {}): Promise<MessageSendResult> {
+    const composer = this.#composer;
+    if (!composer) {
+      throw new InputError('ECONFIG', 'this transport has no message composer', {
+        hint: "create it with createTransport from 'postern', or use sendRaw with ready-made bytes",
+      });
+    }
+    let composed: ComposedSource | undefined;
+    let envelope: Envelope | undefined;
+    try {
+      const result = await this.#attempts(
+        true,
+        async (session) => {
+          composed ??= await composer(message, {
+            smtpUtf8: session.capabilities.smtpUtf8,
+            eightBitMime: session.capabilities.eightBitMime,
+          });
+          envelope = {
+            from: composed.envelope.from,
+            to: composed.envelope.to,
+            smtpUtf8: composed.needsSmtpUtf8 || undefined,
+            body: composed.eightBit ? '8BITMIME' : undefined,
+            size: composed.size,
+          };
+          return { envelope, source: composed.stream() };
+        },
+        options,
+      );
+      return { ...result, messageId: composed!.messageId, envelope: envelope! };
+    } finally {
+      await composed?.dispose?.();
+    }
+  }
+
   /** Sends a ready-made RFC 5322 message (string, bytes or stream) to the envelope's recipients. */
   async sendRaw(
     envelope: Envelope,
     source: ReplayableSource,
     options: SendOptions = {},
   ): Promise<TransportSendResult> {
-    const retry = this.#options.retry === false ? { retries: 0 } : (this.#options.retry ?? {});
-    const retries = retry.retries ?? 2;
     const replayable =
       typeof source === 'function' || typeof source === 'string' || source instanceof Uint8Array;
+    return this.#attempts(
+      replayable,
+      async () => ({ envelope, source: typeof source === 'function' ? source() : source }),
+      options,
+    );
+  }
+
+  /** One send with retries: each attempt takes a pooled session and asks `prepare` for what to send. */
+  async #attempts(
+    replayable: boolean,
+    prepare: (session: SmtpSession) => Promise<{ envelope: Envelope; source: MessageSource }>,
+    options: SendOptions,
+  ): Promise<TransportSendResult> {
+    const retry = this.#options.retry === false ? { retries: 0 } : (this.#options.retry ?? {});
+    const retries = retry.retries ?? 2;
     for (let attempt = 1; ; attempt++) {
       await this.#throttle();
       const session = await this.#pool.acquire();
@@ -102,7 +185,8 @@ export class Transport {
         }
       };
       try {
-        const result = await session.send(envelope, typeof source === 'function' ? source() : source, {
+        const { envelope, source } = await prepare(session);
+        const result = await session.send(envelope, source, {
           ...options,
           // Pooled, the connection takes the next message as soon as this one is written (pipelining).
           onWritten: () => {
@@ -174,7 +258,8 @@ function hideCredentials(auth: Credentials | undefined): Credentials | undefined
 export function createTransport(
   urlOrOptions: string | TransportOptions,
   overrides: Partial<TransportOptions> = {},
+  composer?: MessageComposer<unknown>,
 ): Transport {
   const base = typeof urlOrOptions === 'string' ? parseSmtpUrl(urlOrOptions) : urlOrOptions;
-  return new Transport({ ...base, ...overrides } as TransportOptions);
+  return new Transport({ ...base, ...overrides } as TransportOptions, composer);
 }
