@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError, type Phase, PosternError, SmtpReplyError } from '../core/index.js';
@@ -335,11 +336,11 @@ function planMessage(source: MessageSource, envelope: Envelope): MessagePlan {
       eightBit: envelope.body === '8BITMIME',
       utf8Headers: false,
     };
-  const eightBit = buffer.some((b) => b >= 0x80);
+  const eightBit = !isAscii(buffer);
   let headerEnd = buffer.indexOf('\r\n\r\n');
   if (headerEnd === -1) headerEnd = buffer.indexOf('\n\n');
   if (headerEnd === -1) headerEnd = buffer.length;
-  const utf8Headers = eightBit && buffer.subarray(0, headerEnd).some((b) => b >= 0x80);
+  const utf8Headers = eightBit && !isAscii(buffer.subarray(0, headerEnd));
   return { buffer, size: buffer.length, eightBit, utf8Headers };
 }
 

@@ -33,10 +33,18 @@ export class Wire {
   #slots: Slot[] = [];
   #failure: PosternError | undefined;
   #closed = false;
+  #socketGone = false;
   #listener: TranscriptListener | undefined;
   #onData = (chunk: Buffer) => this.#receive(chunk);
   #onError = (err: Error) => this.#fail(this.#connectionError(err));
-  #onClose = () => this.#fail(this.#closedError());
+  #onClose = () => {
+    // A close we asked for (after QUIT) with nothing outstanding needs no error (and no stack trace).
+    if (this.#closed && this.#slots.length === 0) {
+      this.#socketGone = true;
+      return;
+    }
+    this.#fail(this.#closedError());
+  };
   #drainWaiters = new Set<() => void>();
   #onDrain = () => {
     for (const w of this.#drainWaiters) w();
@@ -128,6 +136,7 @@ export class Wire {
       if (queued) return Promise.resolve(queued);
     }
     if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#socketGone) return Promise.reject(this.#closedError());
     const promise = new Promise<Reply>((resolve, reject) => {
       this.#slots.push({ resolve, reject, phase, timeoutMs, hint, timer: undefined });
     });
