@@ -8,7 +8,9 @@
  * The sink runs in its own process; each measurement runs in a fresh worker process (with a warm-up), and
  * the clients take turns going first. Options: --quick (small counts, one round), --json FILE.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ClientKind, ClientSettings } from './clients.js';
 import { buildRows, type Outcome, type Results, type Runner } from './figures.js';
@@ -221,6 +223,15 @@ async function main(): Promise<void> {
     writeFileSync(flags.json, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`figures written to ${flags.json}\n`);
   }
+  // Composition (issue 3): Postern's compose() beside nodemailer's MailComposer, each in its own process.
+  process.stdout.write('\n── composition ──\n');
+  const composeBench = fileURLToPath(new URL('./compose.ts', import.meta.url));
+  const composed = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', composeBench, ...(flags.quick ? ['--quick'] : [])],
+    { stdio: 'inherit' },
+  );
+  if (composed.status !== 0) process.exitCode = 1;
 }
 
 /** Lines under the table: why a Postern figure is missing, TLS resumption in b, the RSS floor in c. */
