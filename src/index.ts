@@ -86,3 +86,52 @@ function signed(composed: ComposedSource, dkim: DkimOptions | readonly DkimOptio
     dispose: composed.dispose ? () => composed.dispose!() : undefined,
   };
 }
+
+export type { ServerTlsInfo } from './net/index.js';
+export type { BareLineEndingPolicy, MailParameters, RcptParameters } from './protocol/index.js';
+export type { SaslCredentialStore } from './sasl/index.js';
+// The server. Its session and envelope types are renamed here: the client has types of the same names.
+export {
+  type AddUserOptions,
+  type AuthIdentity,
+  type AuthOptions,
+  type Awaitable,
+  addUser,
+  type CloseOptions,
+  type DataResult,
+  DEFAULT_LIMITS,
+  type EndpointOptions,
+  type EndpointTls,
+  type Envelope as ServerEnvelope,
+  type EnvelopeRecipient,
+  formatServerReply,
+  type HeloInfo,
+  jsonLogger,
+  type ListedUser,
+  type ListeningAddress,
+  listUsers,
+  MaildirStore,
+  type MaildirStoreOptions,
+  MemoryStore,
+  type MessageStore,
+  type RemoteInfo,
+  reject,
+  removeUser,
+  type ServerBackend,
+  ServerController,
+  type ServerLimits,
+  type ServerReply,
+  type ServerTranscriptListener,
+  type SessionInfo as ServerSessionInfo,
+  SmtpServer,
+  type SmtpServerOptions,
+  type StoredMessage,
+  UsersFile,
+} from './server/index.js';
+export type {
+  CertificateSource,
+  ServerCertificateConfig,
+  SniCertificates,
+  TlsProfileName,
+} from './tls/index.js';
+export { ensureAutoCertificate } from './tls/index.js';

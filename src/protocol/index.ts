@@ -9,6 +9,19 @@ export {
 } from './address.js';
 export { type Capabilities, heloCapabilities, parseEhlo } from './capabilities.js';
 export {
+  type BodyType,
+  type Command,
+  type CommandProblem,
+  type DsnNotify,
+  decodeSaslLine,
+  type MailParameters,
+  type OriginalRecipient,
+  type ParsedCommand,
+  parseCommand,
+  type RcptParameters,
+  type Verb,
+} from './command-parser.js';
+export {
   auth,
   bdat,
   COMMAND_LINE_LIMIT,
@@ -28,6 +41,13 @@ export {
   starttls,
   vrfy,
 } from './commands.js';
+export {
+  type BareLineEnding,
+  type BareLineEndingPolicy,
+  DataReader,
+  type DataReaderOptions,
+  type DataReadResult,
+} from './data-reader.js';
 export { domainToAscii } from './domain.js';
 export { DotStuffer, type DotStuffOptions, dotStuff } from './dot-stuffing.js';
 export { LineReader, type LineReaderOptions } from './line-reader.js';

@@ -1,3 +1,4 @@
+export * from './auto-certificate.js';
 export * from './certificate-info.js';
 export * from './certificates.js';
 export * from './channel-binding.js';
@@ -5,4 +6,6 @@ export * from './client-options.js';
 export { isIpLiteral } from './ip-literal.js';
 export * from './modes.js';
 export * from './pin.js';
+export * from './server-certificates.js';
+export * from './server-profiles.js';
 export * from './verify.js';
