@@ -1,6 +1,6 @@
 /**
  * What `postern` assumes when nothing is said: the local `postern serve` with its default data folder.
- * One place, so `send`, `users` and (later) `serve` and `demo` agree on ports and paths.
+ * One place, so `send`, `users`, `serve` and `demo` agree on ports and paths.
  */
 import { join } from 'node:path';
 
@@ -26,3 +26,14 @@ export function defaultUsersFile(dataDir = DEFAULT_DATA_DIR): string {
 
 /** Messages at least this large get a progress bar on a terminal. */
 export const PROGRESS_THRESHOLD = 1024 * 1024;
+
+/** The Maildir `postern serve` stores accepted messages in. */
+export function defaultMaildir(dataDir = DEFAULT_DATA_DIR): string {
+  return join(dataDir, 'Maildir');
+}
+
+/** The user `postern serve` creates, with a random password, when its default users file does not exist. */
+export const TEST_USER = 'test';
+
+/** How long `postern serve` lets transactions in flight finish after SIGTERM/SIGINT before cutting them. */
+export const SHUTDOWN_TIMEOUT_MS = 10_000;

@@ -44,7 +44,8 @@ function files(dir: string): string[] {
 function layerOf(path: string, root = SRC): string {
   const rel = relative(root, path);
   const first = rel.split(/[\\/]/)[0] ?? '';
-  return first.endsWith('.ts') ? first.slice(0, -3) : first;
+  // src/index.ts is the layer "index"; an import of it names index.js.
+  return first.replace(/\.(ts|js)$/, '');
 }
 
 function violations(root = SRC): string[] {

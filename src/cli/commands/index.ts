@@ -1,11 +1,18 @@
 /**
  * The command registry: every top-level `postern` command, in the order `postern --help` lists them.
- * `serve` and `demo` plug in here once the server lands: a file commands/serve.ts exporting a CliCommand,
- * and one line below.
+ * A new command is a file in this folder exporting a CliCommand, and one entry below.
  */
 import type { CliCommand } from '../context.js';
 import { certCommand } from './cert.js';
+import { demoCommand } from './demo.js';
 import { sendCommand } from './send.js';
+import { serveCommand } from './serve.js';
 import { usersCommand } from './users.js';
 
-export const COMMANDS: readonly CliCommand[] = [sendCommand, certCommand, usersCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  sendCommand,
+  serveCommand,
+  demoCommand,
+  certCommand,
+  usersCommand,
+];
