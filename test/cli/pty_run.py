@@ -34,7 +34,8 @@ while time.time() < deadline:
         pending += chunk
         if answers and prompt.search(pending):
             pending = b""
-            time.sleep(0.05)
+            # Give the program time to switch the terminal to no-echo after printing the prompt (loaded CI).
+            time.sleep(0.3)
             os.write(fd, answers.pop(0) + b"\r")
 _, status = os.waitpid(pid, 0)
 sys.stdout.buffer.write(seen)
