@@ -81,6 +81,8 @@ export class DataReader {
 
   push(chunk: Buffer): DataReadResult {
     if (this.#finished) throw new Error('DataReader: push() after the end of data');
+    // The helpers are methods, not closures: closures over these locals would move them into a heap
+    // context that every step of the loop below reads and writes (and cost three allocations per chunk).
     const out: Buffer[] = [];
     const length = chunk.length;
     let pos = 0;
@@ -88,23 +90,12 @@ export class DataReader {
     // Cached search results; -1 means "none left in this chunk" and is never searched again.
     let nextCr = -2;
     let nextLf = -2;
-    const emit = (piece: Buffer) => {
-      out.push(piece);
-      this.#bytes += piece.length;
-    };
-    const flush = (end: number) => {
-      if (end > runStart) emit(chunk.subarray(runStart, end));
-    };
-    const finish = (violation: BareLineEnding | undefined, rest: Buffer | undefined): DataReadResult => {
-      this.#finished = true;
-      return { data: out, rest, violation };
-    };
 
     while (pos < length) {
       switch (this.#at) {
         case At.LineStart:
           if (chunk[pos] === DOT) {
-            flush(pos);
+            this.#flush(out, chunk, runStart, pos);
             pos += 1;
             runStart = pos;
             this.#at = At.Dot;
@@ -123,11 +114,11 @@ export class DataReader {
           break;
         case At.DotCr: {
           const lf = chunk[pos] === LF;
-          if (lf && !this.#soft) return finish(undefined, chunk.subarray(pos + 1));
-          if (!lf && !this.#normalize) return finish('bare-cr', undefined);
+          if (lf && !this.#soft) return this.#finish(out, undefined, chunk.subarray(pos + 1));
+          if (!lf && !this.#normalize) return this.#finish(out, 'bare-cr', undefined);
           // A "." line that cannot end the data (it began after a normalised line end), or "." and a
           // normalised bare CR: either way the dot was stuffing and the line end becomes CRLF.
-          emit(CRLF);
+          this.#emit(out, CRLF);
           if (lf) pos += 1;
           this.#soft = !lf;
           runStart = pos;
@@ -141,11 +132,11 @@ export class DataReader {
             this.#at = At.LineStart;
           } else {
             if (!this.#normalize) {
-              flush(pos);
-              return finish('bare-cr', undefined);
+              this.#flush(out, chunk, runStart, pos);
+              return this.#finish(out, 'bare-cr', undefined);
             }
-            flush(pos);
-            emit(LF_BYTE);
+            this.#flush(out, chunk, runStart, pos);
+            this.#emit(out, LF_BYTE);
             runStart = pos;
             this.#soft = true;
             this.#at = At.LineStart;
@@ -158,11 +149,11 @@ export class DataReader {
             pos = length;
           } else if (nextLf !== -1 && (nextCr === -1 || nextLf < nextCr)) {
             if (!this.#normalize) {
-              flush(nextLf);
-              return finish('bare-lf', undefined);
+              this.#flush(out, chunk, runStart, nextLf);
+              return this.#finish(out, 'bare-lf', undefined);
             }
-            flush(nextLf);
-            emit(CR_BYTE);
+            this.#flush(out, chunk, runStart, nextLf);
+            this.#emit(out, CR_BYTE);
             runStart = nextLf; // the LF itself starts the next run
             pos = nextLf + 1;
             this.#soft = true;
@@ -176,7 +167,22 @@ export class DataReader {
       }
     }
     // A held dot (and CR) lies before runStart: the next chunk decides what it was.
-    flush(length);
+    this.#flush(out, chunk, runStart, length);
     return { data: out, rest: undefined, violation: undefined };
+  }
+
+  #emit(out: Buffer[], piece: Buffer): void {
+    out.push(piece);
+    this.#bytes += piece.length;
+  }
+
+  /** Emits the run of plain bytes chunk[start, end). */
+  #flush(out: Buffer[], chunk: Buffer, start: number, end: number): void {
+    if (end > start) this.#emit(out, chunk.subarray(start, end));
+  }
+
+  #finish(out: Buffer[], violation: BareLineEnding | undefined, rest: Buffer | undefined): DataReadResult {
+    this.#finished = true;
+    return { data: out, rest, violation };
   }
 }

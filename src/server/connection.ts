@@ -132,8 +132,12 @@ export class Connection {
     return this.#remote;
   }
 
-  /** Channel binding data, under TLS only. */
+  /**
+   * Channel binding data, under TLS only. Made on first use (SCRAM-*-PLUS, or EHLO offering AUTH): reading
+   * our own certificate back for every connection costs CPU and memory most connections never need.
+   */
   get channelBindings(): ChannelBindings | undefined {
+    if (this.#tls && !this.#bindings) this.#bindings = serverChannelBindings(this.#socket as TLSSocket);
     return this.#bindings;
   }
 
@@ -278,7 +282,6 @@ export class Connection {
     }
     this.#socket = secure;
     this.#tls = serverTlsInfo(secure);
-    this.#bindings = serverChannelBindings(secure);
     this.#emit({
       type: 'tls',
       version: this.#tls.version,
@@ -337,7 +340,7 @@ export class Connection {
       return;
     }
     const line = raw.toString('utf8');
-    this.#line('in', redactCommand(line));
+    if (this.runtime.options.transcript) this.#line('in', redactCommand(line));
     const parsed = parseCommand(line);
     if (parsed.ok) {
       await dispatchCommand(this, parsed.command);

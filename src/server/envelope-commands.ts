@@ -41,8 +41,11 @@ export async function mail(c: Connection, command: Cmd<'MAIL'>): Promise<void> {
   const bad = addressProblem(() => validateReversePath(command.from, { smtpUtf8 }), Replies.badSender);
   if (bad) return c.bad(bad);
   const backend = o.backend;
-  const outcome = await c.hook('onMailFrom', () => backend.onMailFrom?.(command.from, params, c.session));
-  if (!outcome.ok) {
+  // Without the hook there is nothing to wait for: MAIL and RCPT are on every message's path.
+  const outcome = backend.onMailFrom
+    ? await c.hook('onMailFrom', () => backend.onMailFrom?.(command.from, params, c.session))
+    : undefined;
+  if (outcome && !outcome.ok) {
     c.send(outcome.reply);
     return;
   }
@@ -72,8 +75,11 @@ export async function rcpt(c: Connection, command: Cmd<'RCPT'>): Promise<void> {
     const bad = addressProblem(() => validateMailbox(command.to, { smtpUtf8 }), Replies.badRecipient);
     if (bad) return c.bad(bad);
   }
-  const outcome = await c.hook('onRcptTo', () => o.backend.onRcptTo?.(command.to, command.params, c.session));
-  if (!outcome.ok) {
+  const backend = o.backend;
+  const outcome = backend.onRcptTo
+    ? await c.hook('onRcptTo', () => backend.onRcptTo?.(command.to, command.params, c.session))
+    : undefined;
+  if (outcome && !outcome.ok) {
     c.send(outcome.reply);
     return;
   }

@@ -19,13 +19,23 @@ export interface ReceivedOptions {
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** The last date formatted, by whole second: a busy server stamps many messages within one second. */
+let lastSecond = Number.NaN;
+let lastText = '';
+
 /** RFC 5322 §3.3 date-time in UTC: "Thu, 28 Nov 2024 13:05:12 +0000". */
 export function rfc5322Date(date: Date): string {
-  const two = (n: number) => String(n).padStart(2, '0');
-  return (
+  const second = Math.floor(date.getTime() / 1000);
+  if (second === lastSecond) return lastText;
+  lastText =
     `${DAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} ` +
-    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`
-  );
+    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+  lastSecond = second;
+  return lastText;
 }
 
 /** "ESMTPSA", "UTF8SMTPS", "SMTP", … */

@@ -32,6 +32,10 @@ export function safeText(text: string): string {
  * @example formatServerReply(reply(250, '2.0.0', 'Ok')) // => '250 2.0.0 Ok\r\n'
  */
 export function formatServerReply(r: ServerReply): string {
+  return FIXED_WIRE.get(r) ?? wireForm(r);
+}
+
+function wireForm(r: ServerReply): string {
   const last = r.lines.length - 1;
   let out = '';
   r.lines.forEach((line, i) => {
@@ -137,3 +141,9 @@ export const Replies = {
   mechanismUnavailable: reply(504, '5.5.4', 'Unrecognized authentication type'),
   requireTlsNeedsTls: reply(530, '5.7.10', 'REQUIRETLS needs a TLS connection'),
 } as const;
+
+/** The wire form of every fixed reply, made once: most replies a busy server sends are these. */
+const FIXED_WIRE = new Map<ServerReply, string>();
+for (const value of Object.values(Replies)) {
+  if (typeof value === 'object') FIXED_WIRE.set(value, wireForm(value));
+}
