@@ -28,6 +28,7 @@
  *   every recipient (example.test via virtual_transport, any other domain via default_transport, so
  *   relayed mail never leaves the machine) goes to a pipe(8) transport that runs etc/deliver.sh as
  *   nobody, which writes <dir>/mail/<domain>/<local>/new/<file> the Maildir way (tmp/ then rename).
+ *   With the `relay` option one domain instead goes out by smtp(8) with STARTTLS to a given host:port.
  *   pipe(8) flags: D and R prepend Delivered-To and Return-Path (like virtual(8)); h and u lower-case
  *   domain and local part. Postfix stores messages with LF line endings and prepends Received.
  * - `local_header_rewrite_clients =` (empty): Postfix otherwise adds Date:, Message-ID: and From: to
@@ -87,8 +88,27 @@ export interface PostfixOptions {
   cert?: { certFile: string; keyFile: string };
   /** message_size_limit in bytes (advertised as SIZE); default Postfix's 10240000. */
   messageSizeLimit?: number;
+  /**
+   * Relays mail for one domain to another SMTP server (e.g. one under test) with Postfix's smtp(8) client:
+   * the domain is accepted on the smtp port from any client (relay_domains) and sent to host:port
+   * (transport_maps, no MX lookup) with STARTTLS at `tlsLevel` (default 'encrypt'), trusting `caFile`.
+   * For 'verify', `host` must be a name in the server's certificate (e.g. localhost).
+   */
+  relay?: PostfixRelay;
   /** Startup timeout (ms), default 15000. */
   timeoutMs?: number;
+}
+
+export interface PostfixRelay {
+  /** Recipient domain whose mail is relayed, e.g. relay.test. */
+  domain: string;
+  /** Host name or IPv4 address to connect to (resolved from /etc/hosts, never DNS). */
+  host: string;
+  port: number;
+  /** CA certificate file the smtp(8) client trusts (smtp_tls_CAfile). */
+  caFile: string;
+  /** smtp_tls_security_level; default 'encrypt'. */
+  tlsLevel?: 'encrypt' | 'verify' | 'may';
 }
 
 export interface PostfixInstance {
@@ -166,6 +186,24 @@ function checkUser(u: SaslUser): void {
         `startPostfix: SASL user ${what} ${JSON.stringify(value)} cannot go into a passwd-file`,
       );
     }
+  }
+}
+
+/** The relay option goes into main.cf as is: only plain names, a port and a path without separators. */
+function checkRelay(relay: PostfixRelay): void {
+  for (const [what, value] of [
+    ['domain', relay.domain],
+    ['host', relay.host],
+  ] as const) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(value)) {
+      throw new Error(`startPostfix: relay ${what} ${JSON.stringify(value)} is not a plain host name`);
+    }
+  }
+  if (!Number.isInteger(relay.port) || relay.port <= 0 || relay.port > 65535) {
+    throw new Error(`startPostfix: relay port ${relay.port} is not a port`);
+  }
+  if (/[\s,{}]/.test(relay.caFile)) {
+    throw new Error(`startPostfix: relay caFile ${JSON.stringify(relay.caFile)} cannot go into main.cf`);
   }
 }
 
@@ -305,9 +343,27 @@ function mainCf(
     smtpd_recipient_restrictions: 'permit_sasl_authenticated, reject_unauth_destination',
   };
   if (opts.messageSizeLimit !== undefined) settings['message_size_limit'] = String(opts.messageSizeLimit);
+  if (opts.relay) Object.assign(settings, relaySettings(opts.relay));
   Object.assign(settings, opts.extraMain ?? {});
   const lines = Object.entries(settings).map(([k, v]) => `${k} = ${v}`);
   return `# Private Postfix instance (written by test/helpers/postfix.ts)\n${lines.join('\n')}\n`;
+}
+
+/**
+ * main.cf for relaying one domain: reject_unauth_destination lets it through because it is in
+ * relay_domains (no relay_recipient_maps: any local part); transport_maps sends it by the smtp service to
+ * [host]:port — the brackets skip the MX lookup, and smtp_host_lookup=native resolves a name from
+ * /etc/hosts, so no DNS is involved. Mail for other domains still goes to the Maildirs.
+ */
+function relaySettings(relay: PostfixRelay): Record<string, string> {
+  return {
+    relay_domains: relay.domain,
+    transport_maps: `inline:{ ${relay.domain}=smtp:[${relay.host}]:${relay.port} }`,
+    smtp_host_lookup: 'native',
+    smtp_tls_security_level: relay.tlsLevel ?? 'encrypt',
+    smtp_tls_CAfile: relay.caFile,
+    smtp_tls_loglevel: '1',
+  };
 }
 
 function masterCf(l: Layout, ports: PostfixInstance['ports'], opts: PostfixOptions): string {
@@ -346,6 +402,8 @@ function masterCf(l: Layout, ports: PostfixInstance['ports'], opts: PostfixOptio
     'anvil unix - - n - 1 anvil',
     'scache unix - - n - 1 scache',
     'postlog unix-dgram n - n - 1 postlogd',
+    // The SMTP client, for the relay option (nothing else routes mail to it).
+    ...(opts.relay ? ['smtp unix - - n - - smtp'] : []),
     'maildir unix - n n - - pipe',
     `  flags=DRhu user=${MAIL_USER} argv=/bin/sh ${l.etc}/deliver.sh ${l.mail} \${domain} \${mailbox}`,
     '',
@@ -664,6 +722,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<PostfixIn
   if (process.geteuid?.() !== 0) throw new Error('startPostfix: a private Postfix instance needs root');
   const users = opts.users ?? [{ name: 'alice', password: `alice-${randomSecret()}` }];
   users.forEach(checkUser);
+  if (opts.relay) checkRelay(opts.relay);
   const mechanisms = (opts.mechanisms ?? DEFAULT_MECHANISMS).map((m) => m.toUpperCase());
   for (let i = 1; ; i++) {
     try {
