@@ -7,6 +7,9 @@
  *
  * The sink runs in its own process; each measurement runs in a fresh worker process (with a warm-up), and
  * the clients take turns going first. Options: --quick (small counts, one round), --json FILE.
+ *
+ * Then composition (bench/compose.ts) and the server (bench/server-run.ts: Postern's SmtpServer beside
+ * smtp-server; with --json FILE its figures go to FILE-server.json).
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -232,6 +235,16 @@ async function main(): Promise<void> {
     { stdio: 'inherit' },
   );
   if (composed.status !== 0) process.exitCode = 1;
+  // The server (issue 4): Postern's SmtpServer beside smtp-server under one fixed load, each in its own process.
+  process.stdout.write('\n── server ──\n');
+  const serverBench = fileURLToPath(new URL('./server-run.ts', import.meta.url));
+  const serverJson = flags.json ? ['--json', flags.json.replace(/(\.json)?$/, '-server.json')] : [];
+  const served = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', serverBench, ...(flags.quick ? ['--quick'] : []), ...serverJson],
+    { stdio: 'inherit' },
+  );
+  if (served.status !== 0) process.exitCode = 1;
 }
 
 /** Lines under the table: why a Postern figure is missing, TLS resumption in b, the RSS floor in c. */
