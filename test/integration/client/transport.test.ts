@@ -51,6 +51,19 @@ function mailServer(extensions: string[], served: Served) {
   };
 }
 
+/** A scripted mail server with these EHLO extensions over implicit TLS, and a session open to it. */
+async function openSession(extensions: string[]) {
+  const served: Served = { commands: [], messages: [] };
+  const server = await startScriptedServer(mailServer(extensions, served), { tls: { cert, key } });
+  const session = await SmtpSession.open({
+    host: '127.0.0.1',
+    port: server.port,
+    tls: 'implicit',
+    tlsOptions: { ca },
+  });
+  return { served, server, session };
+}
+
 const msg = 'Subject: t\r\n\r\nbody\r\n';
 
 describe('transport', () => {
@@ -175,17 +188,8 @@ describe('transport', () => {
   });
 
   test('without SMTPUTF8: IDN domains become punycode, UTF-8 local parts and headers are refused', async () => {
-    const served: Served = { commands: [], messages: [] };
-    const server = await startScriptedServer(mailServer(['PIPELINING', '8BITMIME'], served), {
-      tls: { cert, key },
-    });
+    const { served, server, session } = await openSession(['PIPELINING', '8BITMIME']);
     try {
-      const session = await SmtpSession.open({
-        host: '127.0.0.1',
-        port: server.port,
-        tls: 'implicit',
-        tlsOptions: { ca },
-      });
       await session.send({ from: 'a@x.test', to: ['info@bücher.test'] }, msg);
       assert.ok(served.commands.includes('RCPT TO:<info@xn--bcher-kva.test>'));
       for (const attempt of [
@@ -204,17 +208,8 @@ describe('transport', () => {
   });
 
   test('REQUIRETLS fails consistently when the server lacks it, and SIZE over the limit fails before sending', async () => {
-    const served: Served = { commands: [], messages: [] };
-    const server = await startScriptedServer(mailServer(['PIPELINING', 'SIZE 100'], served), {
-      tls: { cert, key },
-    });
+    const { served, server, session } = await openSession(['PIPELINING', 'SIZE 100']);
     try {
-      const session = await SmtpSession.open({
-        host: '127.0.0.1',
-        port: server.port,
-        tls: 'implicit',
-        tlsOptions: { ca },
-      });
       await assert.rejects(
         session.send({ from: 'a@x.test', to: ['b@x.test'], requireTls: true }, msg),
         (e) => e instanceof PosternError && e.code === 'EREQUIRETLS_UNSUPPORTED',
