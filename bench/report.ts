@@ -64,7 +64,7 @@ export function verdict(row: Row): string {
   }
 }
 
-function number(value: number, decimals: number): string {
+export function number(value: number, decimals: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 }
 
@@ -88,6 +88,11 @@ export function formatTable(rows: readonly Row[], markdown = false): string {
       verdict(row),
     ];
   });
+  return layoutTable(header, body, markdown);
+}
+
+/** Lays out a header and rows: aligned plain text (first column left, the rest right), or a Markdown table. */
+export function layoutTable(header: readonly string[], body: readonly string[][], markdown = false): string {
   if (markdown) {
     const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
     return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join(

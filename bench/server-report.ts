@@ -2,6 +2,7 @@
  * The server benchmark's table: smtp-server beside Postern, the ratio Postern/smtp-server, the target and
  * whether Postern meets it.
  */
+import { layoutTable, number } from './report.js';
 
 export type ServerTarget =
   /** Postern's figure at least `value` × smtp-server's (rates). */
@@ -53,10 +54,6 @@ export function serverVerdict(row: ServerRow): string {
   }
 }
 
-function number(value: number, decimals: number): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
-}
-
 function cell(value: number | undefined, row: ServerRow): string {
   return value === undefined ? 'n/a' : `${number(value, row.decimals)} ${row.unit}`;
 }
@@ -75,14 +72,5 @@ export function formatServerTable(rows: readonly ServerRow[], markdown = false):
       serverVerdict(row),
     ];
   });
-  if (markdown) {
-    const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-    return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join(
-      '\n',
-    );
-  }
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return layoutTable(header, body, markdown);
 }
