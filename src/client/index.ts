@@ -1,6 +1,7 @@
 export type { SessionOptions, Timeouts } from './options.js';
 export { Pool, type Poolable, type PoolOptions } from './pool.js';
 export { type SessionExtras, type SessionInfo, SmtpSession } from './session.js';
+export { negotiateStarttls } from './starttls.js';
 export type { Envelope, MessageSource, RejectedRecipient, SendOptions, SendResult } from './transaction.js';
 export { queueIdOf } from './transaction.js';
 export {

@@ -5,23 +5,17 @@ import {
   ConnectionError,
   InputError,
   type PosternError,
-  ProtocolError,
   SmtpReplyError,
   TlsError,
 } from '../core/index.js';
 import { connectTcp, startTls, type TlsDetails, type TlsSessionCache, tlsDetails } from '../net/index.js';
 import * as commands from '../protocol/commands.js';
-import {
-  type Capabilities,
-  formatReply,
-  heloCapabilities,
-  parseEhlo,
-  type Reply,
-} from '../protocol/index.js';
+import { type Capabilities, heloCapabilities, parseEhlo, type Reply } from '../protocol/index.js';
 import { type ClientTlsOptions, defaultTlsMode, type TlsMode } from '../tls/index.js';
 import { authenticate } from './authenticate.js';
 import { DEFAULT_TIMEOUTS, type SessionOptions, type Timeouts } from './options.js';
 import { rejection } from './reply-errors.js';
+import { requestStarttls } from './starttls.js';
 import {
   type Envelope,
   type MessageSource,
@@ -170,27 +164,7 @@ export class SmtpSession {
                 : "a man in the middle may have stripped it, or the server has no TLS; use tls: 'implicit' if it has a TLS port, or tls: 'opportunistic' to accept plaintext",
           });
         }
-        wire.write(commands.starttls());
-        const ready = await wire.read('starttls', timeouts.command);
-        if (ready.code !== 220) {
-          throw new TlsError('ESTARTTLS_FAILED', `${label} refused STARTTLS: ${formatReply(ready)}`, {
-            phase: 'starttls',
-            reply: ready,
-            command: 'STARTTLS',
-            transient: ready.code >= 400 && ready.code < 500,
-          });
-        }
-        if (wire.unreadBytes > 0) {
-          throw new ProtocolError(
-            'ESTARTTLS_INJECTION',
-            `${label} sent data after "220 ready to start TLS" before the TLS handshake`,
-            {
-              phase: 'starttls',
-              hint: 'plaintext injected ahead of TLS (CVE-2011-0411 class): a man in the middle or a broken server; refusing to continue',
-            },
-          );
-        }
-        const plain = wire.detach();
+        const plain = await requestStarttls(wire, label, timeouts.command);
         const secure = await startTls(plain as typeof tcp, {
           host: options.host,
           port,

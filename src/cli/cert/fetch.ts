@@ -1,17 +1,7 @@
-/**
- * The certificate chain a server presents, exactly as sent, and whether it verifies.
- *
- * Two handshakes: Node completes a peer chain with issuers from the trust store it verified against, so the
- * first handshake trusts only a throwaway CA made for it — the chain it reports is then just what the server
- * sent. The second trusts the system roots (or --ca) and gives OpenSSL's verdict on the chain and the name.
- */
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Wire } from '../../client/wire.js';
-import { type PosternError, TlsError } from '../../core/index.js';
+import { negotiateStarttls } from '../../client/index.js';
+import type { PosternError } from '../../core/index.js';
 import { connectTcp, startTls } from '../../net/index.js';
-import * as commands from '../../protocol/commands.js';
-import { formatReply, parseEhlo } from '../../protocol/index.js';
 import { type ClientTlsOptions, classifyTlsError, createCa, serverIdentity } from '../../tls/index.js';
 
 export interface FetchOptions {
@@ -50,7 +40,12 @@ async function handshake(o: FetchOptions, tls: ClientTlsOptions): Promise<TLSSoc
   let plain = socket;
   if (o.starttls) {
     try {
-      plain = await negotiateStarttls(socket, o);
+      plain = await negotiateStarttls(socket, {
+        label: `${o.host}:${o.port}`,
+        ehloName: 'postern.invalid',
+        timeout: o.timeoutMs,
+        hint: 'leave out --starttls if this port speaks TLS from the start (465)',
+      });
     } catch (err) {
       socket.destroy();
       throw err;
@@ -63,36 +58,6 @@ async function handshake(o: FetchOptions, tls: ClientTlsOptions): Promise<TLSSoc
     handshakeTimeout: o.timeoutMs,
     phase: o.starttls ? 'starttls' : 'tls',
   });
-}
-
-/** Greeting, EHLO, STARTTLS, 220: the socket is then ready for the TLS handshake. */
-async function negotiateStarttls(socket: Socket, o: FetchOptions): Promise<Socket> {
-  const label = `${o.host}:${o.port}`;
-  const wire = new Wire(socket, { tls: false, label });
-  const greeting = await wire.read('greeting', o.timeoutMs);
-  if (greeting.code !== 220) {
-    throw new TlsError('ESTARTTLS_FAILED', `${label} refused the connection: ${formatReply(greeting)}`, {
-      phase: 'greeting',
-      reply: greeting,
-    });
-  }
-  wire.write(commands.ehlo('postern.invalid'));
-  const ehlo = await wire.read('ehlo', o.timeoutMs);
-  if (ehlo.code !== 250 || !parseEhlo(ehlo).starttls) {
-    throw new TlsError('ESTARTTLS_UNAVAILABLE', `${label} does not offer STARTTLS`, {
-      phase: 'starttls',
-      hint: 'leave out --starttls if this port speaks TLS from the start (465)',
-    });
-  }
-  wire.write(commands.starttls());
-  const ready = await wire.read('starttls', o.timeoutMs);
-  if (ready.code !== 220) {
-    throw new TlsError('ESTARTTLS_FAILED', `${label} refused STARTTLS: ${formatReply(ready)}`, {
-      phase: 'starttls',
-      reply: ready,
-    });
-  }
-  return wire.detach() as Socket;
 }
 
 function presentedChain(socket: TLSSocket): Buffer[] {
