@@ -18,26 +18,31 @@ import { readPassword } from '../password.js';
 import { firstLineOf } from '../shell.js';
 import { readInputFile } from './message.js';
 
-export interface ConnectionFlags {
+/** The connection flags of `postern send`: the account settings a flag can override, plus a few of its own. */
+export interface ConnectionFlags
+  extends Pick<
+    AccountSettings,
+    | 'host'
+    | 'port'
+    | 'tls'
+    | 'user'
+    | 'passwordEnv'
+    | 'passwordFile'
+    | 'passwordCmd'
+    | 'auth'
+    | 'oauthTokenCmd'
+    | 'ca'
+    | 'insecure'
+    | 'pin'
+    | 'minTls'
+    | 'clientCert'
+    | 'clientKey'
+    | 'timeout'
+  > {
+  /** A URL given as a flag; kept in the config as a Secret because it may hold a password. */
   readonly server?: string | undefined;
-  readonly host?: string | undefined;
-  readonly port?: number | undefined;
-  readonly tls?: string | undefined;
-  readonly user?: string | undefined;
-  readonly passwordEnv?: string | undefined;
-  readonly passwordFile?: string | undefined;
-  readonly passwordCmd?: string | undefined;
-  readonly auth?: string | undefined;
-  readonly oauthTokenCmd?: string | undefined;
-  readonly ca?: string | undefined;
-  readonly insecure?: boolean | undefined;
-  readonly pin?: readonly string[] | undefined;
-  readonly minTls?: string | undefined;
-  readonly clientCert?: string | undefined;
-  readonly clientKey?: string | undefined;
   readonly servername?: string | undefined;
   readonly ehlo?: string | undefined;
-  readonly timeout?: number | undefined;
   readonly retries?: number | undefined;
 }
 
