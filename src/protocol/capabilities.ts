@@ -35,47 +35,27 @@ export interface Capabilities {
 
 const WORDS = /[ \t]+/;
 
-class ServerCapabilities implements Capabilities {
-  readonly domain: string;
-  readonly greeting: readonly string[];
-  readonly size: boolean;
-  readonly sizeLimit: number | undefined;
-  readonly auth: readonly string[];
-  readonly starttls: boolean;
-  readonly pipelining: boolean;
-  readonly eightBitMime: boolean;
-  readonly smtpUtf8: boolean;
-  readonly dsn: boolean;
-  readonly chunking: boolean;
-  readonly binaryMime: boolean;
-  readonly enhancedStatusCodes: boolean;
-  readonly requireTls: boolean;
-  readonly keywords: ReadonlyMap<string, readonly string[]>;
-
-  constructor(firstLine: string, keywords: ReadonlyMap<string, readonly string[]>) {
-    const [domain = '', ...greeting] = firstLine.split(WORDS).filter((word) => word !== '');
-    this.domain = domain;
-    this.greeting = Object.freeze(greeting);
-    this.keywords = keywords;
-    const on = (keyword: string) => keywords.has(keyword);
-    this.size = on('SIZE');
-    this.sizeLimit = sizeLimitOf(keywords.get('SIZE'));
-    this.auth = Object.freeze([...(keywords.get('AUTH') ?? [])]);
-    this.starttls = on('STARTTLS');
-    this.pipelining = on('PIPELINING');
-    this.eightBitMime = on('8BITMIME');
-    this.smtpUtf8 = on('SMTPUTF8');
-    this.dsn = on('DSN');
-    this.chunking = on('CHUNKING');
-    this.binaryMime = on('BINARYMIME') && this.chunking;
-    this.enhancedStatusCodes = on('ENHANCEDSTATUSCODES');
-    this.requireTls = on('REQUIRETLS');
-    Object.freeze(this);
-  }
-
-  has(keyword: string): boolean {
-    return this.keywords.has(keyword.toUpperCase());
-  }
+function capabilities(firstLine: string, keywords: ReadonlyMap<string, readonly string[]>): Capabilities {
+  const [domain = '', ...greeting] = firstLine.split(WORDS).filter((word) => word !== '');
+  const on = (keyword: string) => keywords.has(keyword);
+  return Object.freeze({
+    domain,
+    greeting: Object.freeze(greeting),
+    size: on('SIZE'),
+    sizeLimit: sizeLimitOf(keywords.get('SIZE')),
+    auth: Object.freeze([...(keywords.get('AUTH') ?? [])]),
+    starttls: on('STARTTLS'),
+    pipelining: on('PIPELINING'),
+    eightBitMime: on('8BITMIME'),
+    smtpUtf8: on('SMTPUTF8'),
+    dsn: on('DSN'),
+    chunking: on('CHUNKING'),
+    binaryMime: on('BINARYMIME') && on('CHUNKING'),
+    enhancedStatusCodes: on('ENHANCEDSTATUSCODES'),
+    requireTls: on('REQUIRETLS'),
+    keywords,
+    has: (keyword: string) => keywords.has(keyword.toUpperCase()),
+  });
 }
 
 function sizeLimitOf(params: readonly string[] | undefined): number | undefined {
@@ -118,11 +98,11 @@ export function parseEhlo(reply: Reply): Capabilities {
     else for (const p of params) if (!known.includes(p)) known.push(p);
   }
   for (const params of keywords.values()) Object.freeze(params);
-  return new ServerCapabilities(reply.lines[0] ?? '', keywords);
+  return capabilities(reply.lines[0] ?? '', keywords);
 }
 
 /** Capabilities after a HELO fallback: the server's name, and no extensions at all. */
 export function heloCapabilities(reply: Reply): Capabilities {
   checkGreetingReply(reply, 'HELO');
-  return new ServerCapabilities(reply.lines[0] ?? '', new Map());
+  return capabilities(reply.lines[0] ?? '', new Map());
 }
