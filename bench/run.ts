@@ -235,6 +235,13 @@ async function main(): Promise<void> {
     { stdio: 'inherit' },
   );
   if (composed.status !== 0) process.exitCode = 1;
+  process.stdout.write('\n── DKIM body hash ──\n');
+  const dkim = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./dkim.ts', import.meta.url))],
+    { stdio: 'inherit' },
+  );
+  if (dkim.status !== 0) process.exitCode = 1;
   // The server (issue 4): Postern's SmtpServer beside smtp-server under one fixed load, each in its own process.
   process.stdout.write('\n── server ──\n');
   const serverBench = fileURLToPath(new URL('./server-run.ts', import.meta.url));

@@ -1,11 +1,12 @@
-// Body-hash throughput on 100 MB of 76-character base64 lines, the shape of an attachment. Targets are
-// > 300 MB/s (simple) and > 150 MB/s (relaxed); the assertions use half of that so a loaded test machine
-// does not fail the run, while a return to byte-at-a-time JavaScript (tens of MB/s) still does.
-import assert from 'node:assert/strict';
+/**
+ * DKIM body-hash throughput on 100 MB of 76-character base64 lines (the shape of an attachment), for the
+ * simple and relaxed canonicalizations. Targets: > 300 MB/s simple, > 150 MB/s relaxed. Best of three runs.
+ *
+ *   node --import tsx bench/dkim.ts
+ */
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { test } from 'node:test';
-import { DkimBodyHasher } from '../../../src/mime/dkim/index.js';
+import { DkimBodyHasher } from '../src/mime/dkim/index.js';
 
 const TOTAL = 100 * 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -32,17 +33,18 @@ async function megabytesPerSecond(kind: 'simple' | 'relaxed', input: readonly Bu
     for (const chunk of input) hasher.write(chunk);
     await new Promise<void>((resolve) => hasher.end(resolve));
     hasher.digest();
-    const seconds = (performance.now() - start) / 1000;
-    best = Math.max(best, TOTAL / 1e6 / seconds);
+    best = Math.max(best, TOTAL / 1e6 / ((performance.now() - start) / 1000));
   }
   return best;
 }
 
-test('body hash throughput on 100 MB of base64 lines', async (t) => {
-  const input = chunks();
-  const simple = await megabytesPerSecond('simple', input);
-  const relaxed = await megabytesPerSecond('relaxed', input);
-  t.diagnostic(`simple: ${simple.toFixed(0)} MB/s, relaxed: ${relaxed.toFixed(0)} MB/s`);
-  assert.ok(simple > 150, `simple: ${simple.toFixed(0)} MB/s`);
-  assert.ok(relaxed > 75, `relaxed: ${relaxed.toFixed(0)} MB/s`);
-});
+const input = chunks();
+for (const [kind, target] of [
+  ['simple', 300],
+  ['relaxed', 150],
+] as const) {
+  const rate = await megabytesPerSecond(kind, input);
+  console.log(
+    `DKIM body hash, ${kind}: ${rate.toFixed(0)} MB/s (target > ${target}: ${rate > target ? 'pass' : 'miss'})`,
+  );
+}
