@@ -110,29 +110,38 @@ export class SmtpSession {
     });
     options.transcript?.({ type: 'connect', host: options.host, address, port, time: Date.now() });
 
+    /** The TLS handshake (implicit or after STARTTLS), noted in the transcript. */
+    const handshake = async (plain: typeof tcp, phase: 'tls' | 'starttls') => {
+      const secure = await startTls(plain, {
+        host: options.host,
+        port,
+        tls: tlsOptions,
+        handshakeTimeout: timeouts.tls,
+        signal: options.signal,
+        phase,
+        sessionCache: extras.tlsSessionCache,
+        sessionKey,
+      });
+      if (options.transcript) {
+        const t = tlsDetails(secure);
+        options.transcript({
+          type: 'tls',
+          version: t.version,
+          cipher: t.cipher,
+          resumed: t.resumed,
+          time: Date.now(),
+        });
+      }
+      return secure;
+    };
+
     let socket: Duplex = tcp;
     let tls: TlsDetails | undefined;
     try {
       if (mode === 'implicit') {
-        const secure = await startTls(tcp, {
-          host: options.host,
-          port,
-          tls: tlsOptions,
-          handshakeTimeout: timeouts.tls,
-          signal: options.signal,
-          phase: 'tls',
-          sessionCache: extras.tlsSessionCache,
-          sessionKey,
-        });
+        const secure = await handshake(tcp, 'tls');
         socket = secure;
         tls = tlsDetails(secure);
-        options.transcript?.({
-          type: 'tls',
-          version: tls.version,
-          cipher: tls.cipher,
-          resumed: tls.resumed,
-          time: Date.now(),
-        });
       }
     } catch (err) {
       tcp.destroy();
@@ -165,25 +174,9 @@ export class SmtpSession {
           });
         }
         const plain = await requestStarttls(wire, label, timeouts.command);
-        const secure = await startTls(plain as typeof tcp, {
-          host: options.host,
-          port,
-          tls: tlsOptions,
-          handshakeTimeout: timeouts.tls,
-          signal: options.signal,
-          phase: 'starttls',
-          sessionCache: extras.tlsSessionCache,
-          sessionKey,
-        });
+        const secure = await handshake(plain as typeof tcp, 'starttls');
         tls = tlsDetails(secure);
         wire.reattach(secure, true);
-        options.transcript?.({
-          type: 'tls',
-          version: tls.version,
-          cipher: tls.cipher,
-          resumed: tls.resumed,
-          time: Date.now(),
-        });
         // RFC 3207 §4.2: forget everything learned before TLS and ask again.
         capabilities = await ehlo(wire, name, timeouts.command, label);
       }
