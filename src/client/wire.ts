@@ -167,11 +167,6 @@ export class Wire {
     }, head.timeoutMs);
   }
 
-  /** A reply that has already arrived, without waiting; undefined when none is queued. */
-  poll(): Reply | undefined {
-    return this.#replies.shift();
-  }
-
   /**
    * Bytes or replies received but not yet consumed. After "220 ready to start TLS" this must be zero:
    * anything else was injected in plaintext before the handshake (CVE-2011-0411 class).

@@ -47,20 +47,6 @@ export function revealSecret(value: SecretLike): string {
   return typeof value === 'string' ? value : value.reveal();
 }
 
-/**
- * Defines non-enumerable getters on `target` for each secret-bearing key, so `util.inspect` and
- * `JSON.stringify` of an options object never print them while property access still works.
- */
-export function hideSecretFields<T extends object>(target: T, keys: readonly (keyof T)[]): T {
-  for (const key of keys) {
-    const desc = Object.getOwnPropertyDescriptor(target, key);
-    if (!desc || !('value' in desc) || desc.value === undefined) continue;
-    const value = desc.value as unknown;
-    Object.defineProperty(target, key, { value, enumerable: false, writable: false, configurable: true });
-  }
-  return target;
-}
-
 /** Replaces userinfo passwords in a URL string, e.g. for error messages and logs. */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, userinfo: string) => {
@@ -68,5 +54,3 @@ export function redactUrl(url: string): string {
     return colon === -1 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:${REDACTED}@`;
   });
 }
-
-export const REDACTED_TEXT = REDACTED;
