@@ -74,9 +74,9 @@ export class Pool<T extends Poolable> {
     return new Promise<T>((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  /** Gives a connection back; a broken or worn-out one is closed and its slot freed. */
-  release(conn: T): void {
-    if (this.#closed || !this.#fresh(conn)) {
+  /** Gives a connection back; a broken or worn-out one (or one to `retire`) is closed and its slot freed. */
+  release(conn: T, options: { readonly retire?: boolean } = {}): void {
+    if (this.#closed || options.retire || !this.#fresh(conn)) {
       this.#retire(conn);
       this.#wake();
       return;

@@ -72,8 +72,7 @@ export class SmtpSession {
   #dirty = false;
   #idle = false;
   readonly openedAt = Date.now();
-  /** Transactions started on this connection (the pool retires a connection after maxMessages). */
-  messagesSent = 0;
+  #messagesSent = 0;
 
   private constructor(options: SessionOptions, wire: Wire, info: SessionInfo) {
     this.#options = options;
@@ -255,7 +254,7 @@ export class SmtpSession {
       releaseWrite();
       options.onWritten?.();
     };
-    this.messagesSent++;
+    this.#messagesSent++;
     this.#inFlight++;
     // RSET first when the server may still be inside an earlier transaction (one that failed, or one
     // still in flight whose outcome is unknown): costs no round trip when pipelined.
@@ -278,6 +277,11 @@ export class SmtpSession {
       this.#inFlight--;
       if (this.#idle && this.#inFlight === 0) this.#ref(false);
     }
+  }
+
+  /** Transactions started on this connection (the pool retires a connection after maxMessages). */
+  get messagesSent(): number {
+    return this.#messagesSent;
   }
 
   /** Transactions written but not yet answered. */

@@ -177,12 +177,8 @@ export class Transport {
       const release = () => {
         if (released) return;
         released = true;
-        if (this.#pooled) this.#pool.release(session);
-        else {
-          // One connection per message: say goodbye now, without waiting for the server's farewell.
-          session.messagesSent = Number.MAX_SAFE_INTEGER;
-          this.#pool.release(session);
-        }
+        // Not pooled: one connection per message, retired (QUIT in the background) as soon as it is done.
+        this.#pool.release(session, { retire: !this.#pooled });
       };
       try {
         const { envelope, source } = await prepare(session);
