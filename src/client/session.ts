@@ -310,6 +310,38 @@ export class SmtpSession {
     }
   }
 
+  /**
+   * MAIL FROM, RCPT TO for each recipient (when MAIL was accepted), then RSET: what the server says to this
+   * envelope, without sending a message — no DATA is ever written. For diagnostics (`postern doctor`).
+   */
+  async tryEnvelope(from: string, to: readonly string[] = []): Promise<{ mail: Reply; rcpt: Reply[] }> {
+    if (!this.usable) {
+      throw new ConnectionError('ECONNECTION_CLOSED', `the session to ${this.#label} is closed`, {
+        transient: true,
+      });
+    }
+    const mailLine = commands.mailFrom(from);
+    const rcptLines = to.map((address) => commands.rcptTo(address));
+    const release = await this.#lockWrites();
+    try {
+      const roundTrip = (line: string, phase: 'mail' | 'rcpt' | 'rset') => {
+        this.#wire.write(line);
+        return this.#wire.read(phase, this.#timeouts.command);
+      };
+      const mail = await roundTrip(mailLine, 'mail');
+      const rcpt: Reply[] = [];
+      if (mail.code === 250) for (const line of rcptLines) rcpt.push(await roundTrip(line, 'rcpt'));
+      const reset = await roundTrip(commands.rset(), 'rset');
+      if (reset.code !== 250) this.#broken = true;
+      return { mail, rcpt };
+    } catch (err) {
+      this.close();
+      throw err;
+    } finally {
+      release();
+    }
+  }
+
   async noop(): Promise<Reply> {
     const reply = await this.#command(commands.noop(), 'noop');
     if (reply.code === 421) this.#broken = true;

@@ -39,7 +39,15 @@ type Failure = { readonly address: string; readonly code: string; readonly error
 const DNS_NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
 const DNS_TEMPORARY = new Set(['EAI_AGAIN', 'ETIMEOUT', 'ESERVFAIL', 'ECONNREFUSED']);
 
-async function resolve(o: ConnectOptions): Promise<ResolvedAddress[]> {
+/**
+ * The addresses of `host` as connectTcp will try them (an IP literal as it is); a name that does not resolve is
+ * an 'EDNS' ConnectionError, transient when the DNS server did not answer.
+ *
+ * @example await resolveHost({ host: 'localhost' }) // [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }]
+ */
+export async function resolveHost(
+  o: Pick<ConnectOptions, 'host' | 'family' | 'lookup'>,
+): Promise<ResolvedAddress[]> {
   const host = o.host.startsWith('[') && o.host.endsWith(']') ? o.host.slice(1, -1) : o.host;
   const literal = net.isIP(host);
   if (literal) return [{ address: host, family: literal }];
@@ -184,7 +192,7 @@ export async function connectTcp(o: ConnectOptions): Promise<TcpConnection> {
   }
   if (o.signal?.aborted) throw abortError(o.signal, 'connect');
   const timeout = o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
-  const addresses = await resolve(o);
+  const addresses = await resolveHost(o);
   const failures: Failure[] = [];
   for (const target of addresses) {
     if (o.signal?.aborted) throw abortError(o.signal, 'connect');

@@ -3,6 +3,7 @@
  * Resolves only once the certificate is verified and the pin (if any) matches; every failure is a
  * classified PosternError and leaves both sockets destroyed.
  */
+import { constants, X509Certificate } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { TlsError } from '../core/errors.js';
@@ -40,6 +41,17 @@ export interface StartTlsOptions {
   readonly sessionCache?: TlsSessionCache | undefined;
   /** Cache key; default `TlsSessionCache.key(host, port, tls.servername)`. */
   readonly sessionKey?: string | undefined;
+  /** For audits: handshake variants and what a plain client does not ask for. */
+  readonly probe?: TlsProbeOptions | undefined;
+}
+
+export interface TlsProbeOptions {
+  /** The highest version to offer, e.g. 'TLSv1.2' to test session-ID resumption. */
+  readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3' | undefined;
+  /** Offer no session ticket (SSL_OP_NO_TICKET), so a TLS 1.2 server must resume by session ID. */
+  readonly noTickets?: boolean | undefined;
+  /** Asks for a stapled OCSP response (status_request) and receives it; undefined when none was stapled. */
+  readonly onOcspResponse?: ((response: Buffer | undefined) => void) | undefined;
 }
 
 function handshakeHint(phase: 'tls' | 'starttls'): string {
@@ -82,9 +94,11 @@ export async function startTls(socket: net.Socket, o: StartTlsOptions): Promise<
   // `authorized` ourselves (exactly what Node does internally) lets the error name the certificate's
   // dates and names. Nothing is written before the check passes.
   let identityError: Error | undefined;
+  const probe = o.probe;
   const secure = tls.connect({
     ...nodeOptions,
-    secureContext: sharedContext(o.tls, nodeOptions),
+    secureContext: probe ? probeContext(nodeOptions, probe) : sharedContext(o.tls, nodeOptions),
+    ...(probe?.onOcspResponse ? { requestOCSP: true } : {}),
     socket,
     rejectUnauthorized: false,
     ...(session ? { session } : {}),
@@ -110,6 +124,9 @@ export async function startTls(socket: net.Socket, o: StartTlsOptions): Promise<
   const onError = (err: Error) => settle?.reject(err);
   secure.once('secureConnect', onSecure);
   secure.on('error', onError);
+  const onOcsp = probe?.onOcspResponse;
+  if (onOcsp)
+    secure.once('OCSPResponse', (response?: Buffer) => onOcsp(response?.length ? response : undefined));
   try {
     await withTimeout(handshake, o.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, o.phase, {
       signal: o.signal,
@@ -153,6 +170,27 @@ function sharedContext(options: ClientTlsOptions, nodeOptions: tls.ConnectionOpt
     contexts.set(options, context);
   }
   return context;
+}
+
+/** A context of its own: probe variants must not leak into the shared contexts of ordinary connections. */
+function probeContext(nodeOptions: tls.ConnectionOptions, probe: TlsProbeOptions): tls.SecureContext {
+  return tls.createSecureContext({
+    ...nodeOptions,
+    ...(probe.maxVersion ? { maxVersion: probe.maxVersion } : {}),
+    ...(probe.noTickets ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),
+  });
+}
+
+/**
+ * Whether a certificate (DER) is valid for `name` (a host name or IP address), by Node's own
+ * `checkServerIdentity` — the check every TLS connection makes.
+ *
+ * @example certificateMatchesName(der, 'mail.example.com') // true
+ */
+export function certificateMatchesName(der: Buffer, name: string): boolean {
+  const bare = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+  const cert = new X509Certificate(der).toLegacyObject();
+  return tls.checkServerIdentity(bare, cert) === undefined;
 }
 
 /** The verified peer certificate of each socket startTls returned; resumed sockets report none themselves. */

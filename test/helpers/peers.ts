@@ -48,7 +48,9 @@ export type PeerName =
   | 'openssl'
   | 'testssl'
   | 'dkim'
-  | 'python3';
+  | 'dnslib'
+  | 'python3'
+  | 'chromium';
 
 /** Returns undefined if the peer can be used, else the reason to skip (throws under CI=true). */
 export function peerSkip(...names: PeerName[]): string | undefined {
@@ -80,8 +82,12 @@ export function peerSkip(...names: PeerName[]): string | undefined {
           return check(name, () => hasPythonModule('aiosmtpd'), 'apt-get install python3-aiosmtpd');
         case 'dkim':
           return check(name, () => hasPythonModule('dkim'), 'apt-get install python3-dkim');
+        case 'dnslib':
+          return check(name, () => hasPythonModule('dnslib'), 'apt-get install python3-dnslib');
         case 'python3':
           return check(name, () => existsSync(SYSTEM_PYTHON), 'apt-get install python3');
+        case 'chromium':
+          return check(name, () => hasCommand('chromium'), 'apt-get install chromium');
       }
     })();
     if (reason) return reason;
