@@ -13,22 +13,36 @@ export interface Detected {
   readonly greeting?: string | undefined;
 }
 
-/** How long a silent port is given to greet before it is tried as implicit TLS. */
-const GREETING_WAIT = 3000;
+/** How long a silent port is given to greet before a TLS handshake is tried alongside. */
+const GREETING_WAIT = 750;
 
-async function firstBytes(host: string, port: number, timeout: number, wait: number): Promise<Buffer | null> {
+interface Listening {
+  /** The first bytes the server sends, or null when it stays silent for `wait` ms or closes. */
+  readonly bytes: Promise<Buffer | null>;
+  /** Stops listening (the promise resolves with null). */
+  cancel(): void;
+}
+
+async function listenForGreeting(
+  host: string,
+  port: number,
+  timeout: number,
+  wait: number,
+): Promise<Listening> {
   const socket = await openTcp({ host, port, mode: 'starttls', timeout });
-  return new Promise((resolve) => {
-    const done = (value: Buffer | null) => {
+  let done: (value: Buffer | null) => void = () => undefined;
+  const bytes = new Promise<Buffer | null>((resolve) => {
+    done = (value) => {
       clearTimeout(timer);
       socket.destroy();
       resolve(value);
     };
-    const timer = setTimeout(() => done(null), wait);
     socket.once('data', (chunk: Buffer) => done(chunk));
     socket.once('error', () => done(null));
     socket.once('close', () => done(null));
   });
+  const timer = setTimeout(() => done(null), wait);
+  return { bytes, cancel: () => done(null) };
 }
 
 async function speaksTls(host: string, port: number, timeout: number): Promise<boolean> {
@@ -67,11 +81,32 @@ export async function detectMode(
 ): Promise<Detected> {
   const label = targetLabel({ host, port, mode: 'starttls' });
   if (port === 465 && (await speaksTls(host, port, timeout))) return { mode: 'implicit' };
-  const first = await firstBytes(host, port, timeout, Math.min(timeout, GREETING_WAIT));
+  // A plaintext server greets at once (postscreen sends "220-" before its pause); a TLS server waits for us.
+  // After a short silence a TLS handshake is tried on a second connection while the first keeps waiting.
+  const listening = await listenForGreeting(host, port, timeout, timeout);
+  let pause: NodeJS.Timeout | undefined;
+  const silent = new Promise<'silent'>((resolve) => {
+    pause = setTimeout(() => resolve('silent'), GREETING_WAIT);
+  });
+  const first = await Promise.race([listening.bytes, silent]);
+  clearTimeout(pause);
+  if (first !== 'silent') return classify(label, first);
+  const tls = speaksTls(host, port, timeout);
+  type Outcome = Buffer | 'tls' | null;
+  const viaTls: Promise<Outcome> = tls.then((ok): Outcome | Promise<Outcome> =>
+    ok ? 'tls' : listening.bytes,
+  );
+  const viaGreeting: Promise<Outcome> = listening.bytes.then((bytes) => bytes ?? viaTls);
+  const winner = await Promise.race([viaTls, viaGreeting]);
+  listening.cancel();
+  if (winner === 'tls') return { mode: 'implicit' };
+  return classify(label, winner);
+}
+
+function classify(label: string, first: Buffer | null): Detected {
   if (first && looksLikeSmtp(first)) {
     return { mode: 'starttls', greeting: first.toString('latin1').split(/\r?\n/)[0] };
   }
-  if (first === null && port !== 465 && (await speaksTls(host, port, timeout))) return { mode: 'implicit' };
   throw new ConnectionError(
     'EPROTOCOL',
     first === null

@@ -85,11 +85,11 @@ export interface TlsScanResult {
 export interface CertificateResult {
   /** Leaf first, as the server sent it. */
   readonly chain: readonly CertificateSummary[];
-  /** Validated against the system roots (or --ca) with the target name. */
+  /** The chain validates against the system roots (or --ca); the name is checked apart, in `nameMatches`. */
   readonly trusted: boolean;
   /** OpenSSL's verification error code when not trusted, e.g. "SELF_SIGNED_CERT_IN_CHAIN", "CERT_HAS_EXPIRED". */
   readonly verifyError?: string | undefined;
-  /** The chain is valid apart from the name (so the name is the only problem). */
+  /** The leaf covers the target name (checked on its own, whether or not the chain is trusted). */
   readonly nameMatches: boolean;
   /** Names checked: the target name, then MX names when auditing a domain. */
   readonly namesChecked: readonly string[];
