@@ -10,4 +10,4 @@ echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   postfix dovecot-core swaks msmtp openssl ca-certificates \
-  python3 python3-aiosmtpd python3-dkim python3-dnslib testssl.sh
+  python3 python3-aiosmtpd python3-dkim python3-dnslib testssl.sh chromium

@@ -105,7 +105,9 @@ describe('postern demo', { concurrency: 2 }, () => {
     );
     assert.match(run.stdout, /Subject: 你好，Postern！/);
     assert.match(run.stdout, /你好，世界！/);
-    assert.match(run.stdout, /audit grade: not available in this build/);
+    // The audit of both endpoints of the embedded server: a real grade, A or better.
+    assert.match(run.stdout, /audit STARTTLS +grade A\+? +TLSv1\.2, TLSv1\.3/);
+    assert.match(run.stdout, /audit implicit TLS +grade A\+? +TLSv1\.2, TLSv1\.3/);
     assert.match(run.stdout, /Done: the server is stopped/);
     assert.ok(!run.stdout.includes('\x1b['), 'no colours in a log');
     assert.deepEqual(await leftIn(tmp), [], 'the temp folder is removed');

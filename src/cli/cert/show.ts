@@ -4,14 +4,15 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { checkCertificate } from '../../audit/certificate.js';
 import { isPosternError, type PosternError } from '../../core/index.js';
-import type { CertificateInfo } from '../../tls/index.js';
+import { connectTcp } from '../../net/index.js';
+import { type CertificateInfo, classifyTlsError, isIpLiteral } from '../../tls/index.js';
 import { CliError } from '../cli-error.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { describeError, type Output } from '../output.js';
 import { readInputFile } from '../send/message.js';
 import { analyseChain, type ChainAnalysis, readCertificates, toChainCertificate } from './chain.js';
-import { fetchChain } from './fetch.js';
 
 export interface ShowFlags {
   readonly starttls?: boolean | undefined;
@@ -76,15 +77,7 @@ export async function showCertificate(
       verifiedAgainst: flags.ca ?? '',
     };
   } else {
-    const fetched = await fetchChain({
-      host: server.host,
-      port: server.port,
-      starttls: flags.starttls === true,
-      ca: anchors.pem,
-      servername: flags.servername,
-      timeoutMs: (flags.timeout ?? 15) * 1000,
-      ...(lookup ? { lookup } : {}),
-    }).catch((err: unknown) => {
+    const fetched = await fetchChain(server, flags, anchors.pem, lookup).catch((err: unknown) => {
       throw isPosternError(err) && err.code === 'ETLS_PLAINTEXT_PORT' && !flags.starttls
         ? new CliError(exitCodeFor(err), describeError(err).message, {
             hint: `port ${server.port} starts in plaintext: add --starttls`,
@@ -103,6 +96,54 @@ export async function showCertificate(
   }
   if (flags.json) output.print(JSON.stringify(toJson(shown)));
   else print(shown, output);
+}
+
+type Lookup = (host: string) => Promise<{ address: string; family: number }[]>;
+
+/**
+ * The chain `server` presents and its verdict, by the certificate probe of `postern audit`. The name is resolved
+ * here, with the CLI's lookup (names under .invalid never reach DNS), to the first address that accepts a
+ * connection; the probe then connects to that address and checks the certificate against the name.
+ */
+async function fetchChain(
+  server: { host: string; port: number },
+  flags: ShowFlags,
+  ca: Buffer | undefined,
+  lookup: Lookup | undefined,
+) {
+  const timeout = (flags.timeout ?? 15) * 1000;
+  const { socket, address } = await connectTcp({
+    host: server.host,
+    port: server.port,
+    connectTimeout: timeout,
+    ...(lookup ? { lookup } : {}),
+  });
+  socket.destroy();
+  const servername = flags.servername ?? (isIpLiteral(server.host) ? undefined : server.host);
+  const phase = flags.starttls ? 'starttls' : 'tls';
+  const result = await checkCertificate(
+    { host: address, port: server.port, mode: flags.starttls ? 'starttls' : 'implicit', servername, timeout },
+    { ca },
+  );
+  const identity = servername ?? server.host;
+  const chain = result.chain.map((c) => Buffer.from(c.der, 'base64'));
+  // The same words a failed `postern send` would use: a chain problem first, else the name.
+  const code = !result.trusted
+    ? (result.verifyError ?? 'CERT_REJECTED')
+    : result.nameMatches
+      ? undefined
+      : 'ERR_TLS_CERT_ALTNAME_INVALID';
+  const verifyError: PosternError | undefined =
+    code === undefined
+      ? undefined
+      : classifyTlsError(Object.assign(new Error(`certificate verification failed: ${code}`), { code }), {
+          host: server.host,
+          port: server.port,
+          phase,
+          peerCertificate: chain[0],
+          servername: identity === server.host ? undefined : identity,
+        });
+  return { chain, ...result.negotiated, identity, verifyError };
 }
 
 const CURVES: Readonly<Record<string, string>> = {

@@ -3,8 +3,10 @@
  * A new command is a file in this folder exporting a CliCommand, and one entry below.
  */
 import type { CliCommand } from '../context.js';
+import { auditCommand } from './audit.js';
 import { certCommand } from './cert.js';
 import { demoCommand } from './demo.js';
+import { doctorCommand } from './doctor.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { usersCommand } from './users.js';
@@ -14,5 +16,7 @@ export const COMMANDS: readonly CliCommand[] = [
   serveCommand,
   demoCommand,
   certCommand,
+  auditCommand,
+  doctorCommand,
   usersCommand,
 ];

@@ -153,7 +153,7 @@ export async function runDemo(context: CliContext): Promise<number> {
       const stored = await showLastStored(server.store, output, dir);
       heading(output, 'summary');
       printSummary(output, outcomes, stored);
-      auditEmbeddedServer(server, output);
+      await auditEmbeddedServer(server, output);
     } finally {
       await server.stop();
     }
