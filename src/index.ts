@@ -87,6 +87,8 @@ function signed(composed: ComposedSource, dkim: DkimOptions | readonly DkimOptio
   };
 }
 
+// The security audit and the connection doctor (`postern audit`, `postern doctor`).
+export * from './audit/index.js';
 export type { ServerTlsInfo } from './net/index.js';
 export type { BareLineEndingPolicy, MailParameters, RcptParameters } from './protocol/index.js';
 export type { SaslCredentialStore } from './sasl/index.js';
