@@ -8,8 +8,9 @@
  * The sink runs in its own process; each measurement runs in a fresh worker process (with a warm-up), and
  * the clients take turns going first. Options: --quick (small counts, one round), --json FILE.
  *
- * Then composition (bench/compose.ts) and the server (bench/server-run.ts: Postern's SmtpServer beside
- * smtp-server; with --json FILE its figures go to FILE-server.json).
+ * Then composition (bench/compose.ts), the server (bench/server-run.ts: Postern's SmtpServer beside
+ * smtp-server; with --json FILE its figures go to FILE-server.json) and the audit (bench/audit.ts: `postern
+ * audit` beside testssl.sh on one Postfix port; FILE-audit.json).
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -252,6 +253,16 @@ async function main(): Promise<void> {
     { stdio: 'inherit' },
   );
   if (served.status !== 0) process.exitCode = 1;
+  // The audit (issue 6): `postern audit` beside testssl.sh on the same Postfix port.
+  process.stdout.write('\n── audit ──\n');
+  const auditBench = fileURLToPath(new URL('./audit.ts', import.meta.url));
+  const auditJson = flags.json ? ['--json', flags.json.replace(/(\.json)?$/, '-audit.json')] : [];
+  const audited = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', auditBench, ...(flags.quick ? ['--quick'] : []), ...auditJson],
+    { stdio: 'inherit' },
+  );
+  if (audited.status !== 0) process.exitCode = 1;
 }
 
 /** Lines under the table: why a Postern figure is missing, TLS resumption in b, the RSS floor in c. */

@@ -82,6 +82,11 @@ export interface PostfixOptions {
    * client refuses to authenticate in clear.
    */
   tlsAuthOnly?: boolean;
+  /**
+   * smtpd_tls_security_level of the submission port; default 'encrypt' ('may' when tlsAuthOnly is false).
+   * 'none' makes a submission port that offers no STARTTLS at all.
+   */
+  submissionTlsLevel?: 'encrypt' | 'may' | 'none';
   /** Extra main.cf settings, applied last (they override the defaults), e.g. smtpd_tls_protocols. */
   extraMain?: Record<string, string>;
   /** Server certificate and key files; default the test PKI's localhost leaf. */
@@ -378,7 +383,7 @@ function masterCf(l: Layout, ports: PostfixInstance['ports'], opts: PostfixOptio
     `127.0.0.1:${ports.smtp} inet n - n - - smtpd`,
     `127.0.0.1:${ports.submission} inet n - n - - smtpd`,
     '  -o syslog_name=postfix/submission',
-    `  -o smtpd_tls_security_level=${opts.tlsAuthOnly === false ? 'may' : 'encrypt'}`,
+    `  -o smtpd_tls_security_level=${opts.submissionTlsLevel ?? (opts.tlsAuthOnly === false ? 'may' : 'encrypt')}`,
     ...authRequired,
     `127.0.0.1:${ports.smtps} inet n - n - - smtpd`,
     '  -o syslog_name=postfix/smtps',
