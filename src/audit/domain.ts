@@ -58,6 +58,18 @@ interface Planned {
   readonly mode: 'starttls' | 'implicit';
 }
 
+/** Codes of a TCP connection that could not be opened at all (src/net/connect.ts). */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ECONNECT_TIMEOUT', 'ECONNECTION']);
+
+/**
+ * Why nothing of a port could be audited, when no connection to it opened. The mode is forced here, so
+ * auditPort skips the detection that would have thrown; without this a closed 587 would be graded F.
+ */
+function connectFailure(result: PortAudit): string | undefined {
+  if (result.smtp || result.certificate || result.errors.length === 0) return undefined;
+  return result.errors.every((e) => CONNECT_FAILURES.has(e.code)) ? result.errors[0]?.message : undefined;
+}
+
 async function addressOf(dns: DnsClient, host: string, signal?: AbortSignal): Promise<string> {
   const v4 = await dns.lookup(host, 'A', signal).catch(() => undefined);
   const a = v4?.records[0];
@@ -111,7 +123,10 @@ export async function auditDomain(o: DomainAuditOptions): Promise<DomainAuditRep
         concurrency: o.concurrency,
         signal: o.signal,
       });
-      return [p, result];
+      const failure = connectFailure(result);
+      if (failure === undefined) return [p, result];
+      unreachable.push({ host: p.mx, port: p.port, error: failure });
+      return undefined;
     } catch (err) {
       unreachable.push({ host: p.mx, port: p.port, error: err instanceof Error ? err.message : String(err) });
       return undefined;

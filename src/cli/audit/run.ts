@@ -34,6 +34,8 @@ export interface AuditFlags {
   readonly mtaStsCa?: string | undefined;
   readonly mtaStsPort?: number | undefined;
   readonly mxPort?: number | undefined;
+  readonly submissionPort?: number | undefined;
+  readonly smtpsPort?: number | undefined;
   readonly profile?: MozillaProfileName | undefined;
   readonly json?: boolean | undefined;
   readonly html?: string | undefined;
@@ -105,7 +107,11 @@ export async function runAudit(
       mtaStsCa: flags.mtaStsCa ? await readInputFile(flags.mtaStsCa, 'MTA-STS CA file') : undefined,
       ...(flags.mtaStsPort ? { mtaStsPort: flags.mtaStsPort } : {}),
       ca,
-      ...(flags.mxPort ? { ports: { mx: flags.mxPort } } : {}),
+      ports: {
+        ...(flags.mxPort ? { mx: flags.mxPort } : {}),
+        ...(flags.submissionPort ? { submission: flags.submissionPort } : {}),
+        ...(flags.smtpsPort ? { smtps: flags.smtpsPort } : {}),
+      },
       timeout,
       concurrency: flags.concurrency,
       profile: flags.profile,

@@ -46,13 +46,26 @@ export const auditCommand: CliCommand = {
       .addOption(new Option('--mta-sts-port <port>', 'HTTPS port of the MTA-STS policy host').argParser(port))
       .addOption(new Option('--mx-port <port>', 'port of the MX hosts instead of 25').argParser(port))
       .addOption(
+        new Option('--submission-port <port>', 'with --submission: STARTTLS port instead of 587').argParser(
+          port,
+        ),
+      )
+      .addOption(
+        new Option('--smtps-port <port>', 'with --submission: implicit-TLS port instead of 465').argParser(
+          port,
+        ),
+      )
+      .addOption(
         new Option('--profile <profile>', "also check Mozilla's TLS profile").choices([
           'modern',
           'intermediate',
           'old',
         ]),
       )
-      .option('--json', 'print the report as JSON (docs/audit-report.schema.json)')
+      .option(
+        '--json',
+        'print the report as JSON (docs/audit-report.schema.json; with --domain audit-domain-report.schema.json)',
+      )
       .option('--html <file>', 'also write a self-contained HTML report')
       .addOption(
         new Option('--fail-under <grade>', `exit ${EXIT_GRADE} when the grade is worse than this`).choices(
