@@ -129,6 +129,10 @@ describe('postern audit', () => {
       ['audit', '127.0.0.1:25', '--smuggling'],
       ['audit', 'not a host'],
       ['audit', '127.0.0.1:25', '--tls', '--starttls'],
+      ['audit', '--domain', 'example.test', '--pin', 'sha256/AAAA'],
+      ['audit', '--domain', 'example.test', '--relay-test'],
+      ['audit', '127.0.0.1:25', '--resolver', '127.0.0.1:53'],
+      ['audit', '127.0.0.1:25', '--mx-port', '2525'],
     ]) {
       const run = await runCli(args, { home });
       assert.equal(run.code, 64, `${args.join(' ')}: ${run.stderr}`);

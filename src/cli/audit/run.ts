@@ -71,6 +71,39 @@ async function writeHtml(path: string, html: string): Promise<void> {
   }
 }
 
+/** Flags that only make sense for one port, or only for a domain, refused instead of silently ignored. */
+function checkFlagScope(flags: AuditFlags): void {
+  const portOnly: [keyof AuditFlags, string][] = [
+    ['smuggling', '--smuggling'],
+    ['relayTest', '--relay-test'],
+    ['pin', '--pin'],
+    ['servername', '--servername'],
+    ['tls', '--tls'],
+    ['starttls', '--starttls'],
+    ['role', '--role'],
+  ];
+  const domainOnly: [keyof AuditFlags, string][] = [
+    ['submission', '--submission'],
+    ['resolver', '--resolver'],
+    ['mtaStsCa', '--mta-sts-ca'],
+    ['mtaStsPort', '--mta-sts-port'],
+    ['mxPort', '--mx-port'],
+    ['submissionPort', '--submission-port'],
+    ['smtpsPort', '--smtps-port'],
+  ];
+  const wrong = (flags.domain === undefined ? domainOnly : portOnly).filter(
+    ([key]) => flags[key] !== undefined,
+  );
+  if (wrong.length === 0) return;
+  const names = wrong.map(([, name]) => name).join(', ');
+  throw new CliError(
+    EXIT.USAGE,
+    flags.domain === undefined
+      ? `${names} only apply with --domain`
+      : `${names} apply to one port, not to --domain (audit each MX host as HOST:PORT for those)`,
+  );
+}
+
 /** Runs `postern audit`; returns the exit code. */
 export async function runAudit(
   target: string | undefined,
@@ -92,6 +125,7 @@ export async function runAudit(
       hint: 'postern audit mail.example.com:587, or postern audit --domain example.com',
     });
   }
+  checkFlagScope(flags);
   const ca = flags.ca ? await readInputFile(flags.ca, 'CA file') : undefined;
   const timeout = flags.timeout === undefined ? undefined : flags.timeout * 1000;
   let grade: Grade;
