@@ -335,10 +335,10 @@ function smtp(r: AuditReport, at: string): string {
         .join('')}</tbody></table>`
     : '';
   const relay = m.relay
-    ? `<h3>Relay test</h3><table><thead><tr><th>MAIL FROM</th><th>RCPT TO</th><th>Result</th><th>Reply</th></tr></thead><tbody>${m.relay
+    ? `<h3>Relay test${m.relaySource ? ` <small>(from a ${e(m.relaySource)} address)</small>` : ''}</h3><table><thead><tr><th>MAIL FROM</th><th>RCPT TO</th><th>Result</th><th>Reply</th></tr></thead><tbody>${m.relay
         .map(
           (t) =>
-            `<tr><td><code>${e(t.from)}</code></td><td><code>${e(t.to)}</code></td><td>${t.accepted ? pill('accepted', 'bad') : pill('refused', 'ok')}</td><td><code>${e(t.reply)}</code></td></tr>`,
+            `<tr><td><code>${e(t.from)}</code></td><td><code>${e(t.to)}</code></td><td>${t.accepted === null ? pill('not tested', 'dim') : t.accepted ? pill('accepted', 'bad') : pill('refused', 'ok')}</td><td><code>${e(t.reply)}</code></td></tr>`,
         )
         .join('')}</tbody></table>`
     : '';

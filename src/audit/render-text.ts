@@ -298,11 +298,11 @@ function smtp(o: Out, r: AuditReport): void {
     }
   }
   if (m.relay) {
-    o.row('Relay test', '');
+    o.row('Relay test', m.relaySource ? s.dim(`from a ${m.relaySource} address`) : '');
     for (const t of m.relay) {
-      o.lines.push(
-        `    ${c(t.from)} → ${c(t.to)}: ${t.accepted ? s.red('accepted') : s.green('refused')} ${s.dim(c(t.reply))}`,
-      );
+      const verdict =
+        t.accepted === null ? s.dim('not tested') : t.accepted ? s.red('accepted') : s.green('refused');
+      o.lines.push(`    ${c(t.from)} → ${c(t.to)}: ${verdict} ${s.dim(c(t.reply))}`);
     }
   }
 }

@@ -154,6 +154,12 @@ export interface SmtpScanResult {
   readonly smuggling?: readonly SmugglingResult[] | undefined;
   /** Opt-in (--relay-test). */
   readonly relay?: readonly RelayResult[] | undefined;
+  /**
+   * With --relay-test: the class of the local address the relay test connected from. Servers commonly trust
+   * loopback and private networks (Postfix mynetworks), so an accepted RCPT from there does not prove an
+   * open relay. Absent when the relay test did not run or the address could not be read.
+   */
+  readonly relaySource?: 'loopback' | 'private' | 'public' | undefined;
   /** What could not be tested and why (a failed STARTTLS, a refused EHLO, an opt-in test that failed). */
   readonly notes?: readonly string[] | undefined;
 }
@@ -169,9 +175,10 @@ export interface SmugglingResult {
 export interface RelayResult {
   readonly from: string;
   readonly to: string;
-  /** The RCPT reply, one line. */
+  /** The RCPT reply, one line; for an attempt not tested, "not tested: " and why. */
   readonly reply: string;
-  readonly accepted: boolean;
+  /** true = RCPT got a 2xx, false = a 4xx/5xx (other than 421), null = not tested (no such RCPT reply). */
+  readonly accepted: boolean | null;
 }
 
 export interface DnsPolicyResult {

@@ -11,7 +11,10 @@
  *
  * And hostile behaviours, for "never hang, typed errors" tests: 'silent' (never greets), 'garbage' (a greeting
  * that is not SMTP), 'close-after-greeting', 'close-after-ehlo', 'stall-after-starttls' (220, then no
- * handshake), 'reject-greeting' (554 and close).
+ * handshake), 'close-after-starttls' (220, then the connection closes), 'silent-in-tls' (the handshake
+ * completes, then no reply inside TLS), 'reject-greeting' (554 and close), 'rcpt-421' (every RCPT gets "421
+ * too many errors" and the connection closes), 'close-after-rcpt' (the RCPT reply, then the connection
+ * closes) and 'escape-in-ehlo' (AUTH offered before and after TLS, with an ANSI escape among the mechanisms).
  *
  * Without flaws the server is a plain, correct little SMTP server (STARTTLS, AUTH only under TLS, VRFY 252,
  * EXPN 502), so each flaw is tested against an otherwise clean target.
@@ -28,7 +31,12 @@ export type HostileBehaviour =
   | 'close-after-greeting'
   | 'close-after-ehlo'
   | 'stall-after-starttls'
-  | 'reject-greeting';
+  | 'close-after-starttls'
+  | 'silent-in-tls'
+  | 'reject-greeting'
+  | 'rcpt-421'
+  | 'close-after-rcpt'
+  | 'escape-in-ehlo';
 
 export interface VulnerableSmtpOptions {
   readonly flaws?: readonly SmtpFlaw[];
@@ -215,23 +223,31 @@ class Connection {
   }
 
   #ehlo(): void {
-    const authHere = this.#tls || this.#o.flaws.has('auth-before-tls');
+    const escaped = this.#o.hostile === 'escape-in-ehlo';
+    const authHere = this.#tls || this.#o.flaws.has('auth-before-tls') || escaped;
     const lines = [
       NAME,
       'PIPELINING',
       'SIZE 1000000',
       ...(this.#tls ? [] : ['STARTTLS']),
-      ...(authHere ? ['AUTH PLAIN LOGIN'] : []),
+      ...(authHere ? [escaped ? 'AUTH PLAIN \x1b[2J\x1b]0;PWNED\x07LOGIN' : 'AUTH PLAIN LOGIN'] : []),
       '8BITMIME',
     ];
     this.#write(lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}\r\n`).join(''));
     if (this.#o.hostile === 'close-after-ehlo') this.#socket.destroy();
   }
 
-  #rcpt(arg: string): string {
+  #rcpt(arg: string): string | undefined {
+    if (this.#o.hostile === 'rcpt-421') {
+      this.#socket.end('421 4.7.0 vulnerable.test Error: too many errors\r\n');
+      return undefined;
+    }
     const local = /^TO:<[^@<>"%!:]+@vulnerable\.test>$/i.test(arg);
-    if (local || this.#o.flaws.has('open-relay')) return '250 2.1.5 Ok\r\n';
-    return '554 5.7.1 Relay access denied\r\n';
+    const reply =
+      local || this.#o.flaws.has('open-relay') ? '250 2.1.5 Ok\r\n' : '554 5.7.1 Relay access denied\r\n';
+    if (this.#o.hostile !== 'close-after-rcpt') return reply;
+    this.#socket.end(reply);
+    return undefined;
   }
 
   #auth(arg: string): string {
@@ -249,6 +265,11 @@ class Connection {
       return;
     }
     this.#write('220 2.0.0 Ready to start TLS\r\n');
+    if (this.#o.hostile === 'close-after-starttls') {
+      this.#mode = 'handshake';
+      this.#socket.destroy();
+      return;
+    }
     if (this.#o.hostile === 'stall-after-starttls') {
       // Takes the handshake bytes and never answers them.
       this.#mode = 'handshake';
@@ -270,6 +291,11 @@ class Connection {
     secure.once('secure', () => {
       this.#socket = secure;
       this.#tls = true;
+      if (this.#o.hostile === 'silent-in-tls') {
+        // Takes every command inside TLS and never answers one.
+        secure.on('data', () => undefined);
+        return;
+      }
       this.#mode = 'command';
       this.#buffer = carried;
       then();

@@ -1,13 +1,16 @@
 /**
  * Open-relay test (opt-in): MAIL FROM and RCPT TO an outside domain in the address forms relays have been
  * tricked with (quoted local parts, "%" and "!" routing, source routes), with RSET after each. DATA is never
- * sent, so nothing is ever relayed; a 2xx to RCPT is what counts.
+ * sent, so nothing is ever relayed. A 2xx to RCPT is an accepted recipient, a 4xx/5xx (but 421) a refused
+ * one; an attempt whose RCPT got no such reply (refused MAIL FROM, a 421, a connection that failed) was not
+ * tested: `accepted: null`, with the reason in `reply`.
  */
-import { InputError } from '../../core/errors.js';
+import { InputError, SmtpReplyError } from '../../core/errors.js';
 import * as commands from '../../protocol/commands.js';
-import { formatReply, printable } from '../../protocol/index.js';
+import { formatReply, printable, type Reply } from '../../protocol/index.js';
 import type { RelayResult } from '../types.js';
 import { describeError, openReady, type ProbeContext, type ProbeSession, rethrowAbort } from './session.js';
+import { type AddressClass, addressClass } from './source-address.js';
 
 /** An outside domain reserved for documentation (RFC 2606): it resolves, and nobody receives mail there. */
 export const DEFAULT_OUTSIDE_DOMAIN = 'example.net';
@@ -52,12 +55,22 @@ export function checkRelayInput(name: string, value: string): void {
   }
 }
 
-/** Runs every attempt on as few connections as the server allows (with STARTTLS unless `upgrade` is false). */
+export interface RelayProbe {
+  readonly results: RelayResult[];
+  /** The class of the local address the test connected from (undefined when it could not be read). */
+  readonly source: AddressClass | undefined;
+}
+
+/**
+ * Runs every attempt on as few connections as the server allows (with STARTTLS unless `upgrade` is false).
+ * A connection that fails, or a 421, costs a reconnect and the attempt is tried again; after MAX_RECONNECTS
+ * the attempts left are reported as not tested. Throws only when the first connection cannot be made ready.
+ */
 export async function probeRelay(
   ctx: ProbeContext,
   o: { readonly from?: string | undefined; readonly outsideDomain?: string | undefined },
   upgrade = true,
-): Promise<RelayResult[]> {
+): Promise<RelayProbe> {
   const outside = o.outsideDomain ?? DEFAULT_OUTSIDE_DOMAIN;
   checkRelayInput('outside domain', outside);
   const from = o.from ?? `postern-audit@${outside}`;
@@ -65,24 +78,29 @@ export async function probeRelay(
 
   const first = await openReady(ctx, upgrade);
   let session: ProbeSession | undefined = first.session;
+  const source = addressClass(first.session.localAddress);
   const attempts = relayAttempts(from, localDomain(first.greeted.capabilities.domain, ctx), outside);
   const results: RelayResult[] = [];
   let reconnects = 0;
   try {
     for (let i = 0; i < attempts.length; ) {
       const attempt = attempts[i] as RelayAttempt;
+      let made = false;
       try {
         session ??= (await openReady(ctx, upgrade)).session;
-        results.push(await tryAttempt(session, attempt));
+        results.push(await tryAttempt(session, attempt, ctx.label));
+        made = true;
         i++;
+        const rset = await session.command(commands.rset(), 'rset');
+        if (rset.code === 421) throw closing(ctx.label, 'RSET', rset, 'rset');
       } catch (err) {
         rethrowAbort(err);
         session?.destroy();
         session = undefined;
-        if (++reconnects > MAX_RECONNECTS) {
+        // A failure after the attempt was made (the RSET) loses nothing: the next attempt reconnects.
+        if (!made && ++reconnects > MAX_RECONNECTS) {
           // The server no longer lets us go on: the rest cannot be tested.
-          for (const a of attempts.slice(i))
-            results.push({ ...a, reply: describeError(err), accepted: false });
+          for (const a of attempts.slice(i)) results.push(notTested(a, describeError(err)));
           break;
         }
       }
@@ -90,21 +108,42 @@ export async function probeRelay(
   } finally {
     await session?.quit();
   }
-  return results;
+  return { results, source };
 }
 
-async function tryAttempt(session: ProbeSession, a: RelayAttempt): Promise<RelayResult> {
+/**
+ * One MAIL FROM and RCPT TO. Throws on a connection failure and on a 421 (the server is closing the
+ * connection, which says nothing about the recipient), so the caller reconnects and tries again.
+ */
+async function tryAttempt(session: ProbeSession, a: RelayAttempt, label: string): Promise<RelayResult> {
   // Written by hand: several forms (source routes, "!" paths) are exactly what the path builders refuse.
   const mail = await session.command(`MAIL FROM:<${a.from}>\r\n`, 'mail');
-  let result: RelayResult;
-  if (mail.code < 200 || mail.code > 299) {
-    result = { ...a, reply: `MAIL FROM refused: ${formatReply(mail)}`, accepted: false };
-  } else {
-    const rcpt = await session.command(`RCPT TO:<${a.to}>\r\n`, 'rcpt');
-    result = { ...a, reply: formatReply(rcpt), accepted: rcpt.code >= 200 && rcpt.code < 300 };
-  }
-  await session.command(commands.rset(), 'rset');
-  return result;
+  if (mail.code === 421) throw closing(label, 'MAIL FROM', mail, 'mail');
+  if (mail.code < 200 || mail.code > 299) return notTested(a, `MAIL FROM refused: ${formatReply(mail)}`);
+  const rcpt = await session.command(`RCPT TO:<${a.to}>\r\n`, 'rcpt');
+  if (rcpt.code === 421) throw closing(label, 'RCPT TO', rcpt, 'rcpt');
+  if (rcpt.code >= 200 && rcpt.code < 300) return { ...a, reply: formatReply(rcpt), accepted: true };
+  if (rcpt.code >= 400 && rcpt.code < 600) return { ...a, reply: formatReply(rcpt), accepted: false };
+  return notTested(a, `RCPT TO got neither an acceptance nor a refusal: ${formatReply(rcpt)}`);
+}
+
+/** An attempt without a verdict, the reason in `reply`. */
+function notTested(a: RelayAttempt, why: string): RelayResult {
+  return { ...a, reply: `not tested: ${why}`, accepted: null };
+}
+
+/** A 421: the server is closing the connection. */
+function closing(
+  label: string,
+  command: string,
+  reply: Reply,
+  phase: 'mail' | 'rcpt' | 'rset',
+): SmtpReplyError {
+  return new SmtpReplyError(
+    'ESMTP_REJECTED',
+    `${label} is closing the connection (reply to ${command}): ${formatReply(reply)}`,
+    { reply, command, phase, transient: true },
+  );
 }
 
 /** The server's own domain for the "…@local" forms: its EHLO name, or the target's address as a literal. */

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { SmtpReplyError } from '../../core/errors.js';
 import * as commands from '../../protocol/commands.js';
-import { formatReply, type Reply } from '../../protocol/index.js';
+import { escapeControls, formatReply, type Reply } from '../../protocol/index.js';
 import type { AuditTarget, SmtpScanResult } from '../types.js';
 import { probePlaintextAuth } from './plaintext-auth.js';
 import { checkRelayInput, DEFAULT_OUTSIDE_DOMAIN, probeRelay } from './relay.js';
@@ -95,11 +95,11 @@ export async function scanSmtp(target: AuditTarget, options: SmtpScanOptions = {
     starttlsOffered: starttls ? (found.before?.capabilities.starttls ?? null) : null,
     starttlsAfterTls: found.after ? found.after.capabilities.starttls : null,
     authBeforeTls: {
-      offered: starttls ? (found.before?.capabilities.auth ?? []) : [],
+      offered: starttls ? (found.before?.capabilities.auth ?? []).map(escapeControls) : [],
       accepted: authAttempt?.accepted ?? null,
       ...(authAttempt?.reply !== undefined ? { reply: authAttempt.reply } : {}),
     },
-    authAfterTls: found.after?.capabilities.auth ?? [],
+    authAfterTls: (found.after?.capabilities.auth ?? []).map(escapeControls),
     starttlsInjection: injected ?? { vulnerable: null, evidence: 'not applicable: implicit TLS' },
     vrfy: found.vrfy,
     expn: found.expn,
@@ -119,8 +119,12 @@ async function runOptIn(
   options: SmtpScanOptions,
   upgrade: boolean,
   notes: string[],
-): Promise<Pick<SmtpScanResult, 'smuggling' | 'relay'>> {
-  const out: { smuggling?: SmtpScanResult['smuggling']; relay?: SmtpScanResult['relay'] } = {};
+): Promise<Pick<SmtpScanResult, 'smuggling' | 'relay' | 'relaySource'>> {
+  const out: {
+    smuggling?: SmtpScanResult['smuggling'];
+    relay?: SmtpScanResult['relay'];
+    relaySource?: SmtpScanResult['relaySource'];
+  } = {};
   const smuggling = options.smuggling;
   const relayTest = options.relayTest;
   await Promise.all([
@@ -131,7 +135,8 @@ async function runOptIn(
     relayTest &&
       probeRelay(ctx, relayTest, upgrade).then(
         (r) => {
-          out.relay = r;
+          out.relay = r.results;
+          if (r.source !== undefined) out.relaySource = r.source;
         },
         (err: unknown) => {
           rethrowAbort(err);

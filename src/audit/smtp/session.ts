@@ -140,13 +140,25 @@ export class ProbeSession {
     return this.#wire.unreadBytes;
   }
 
+  /** Our end of the connection: the local IP address ('' once closed). */
+  get localAddress(): string {
+    return (this.#sockets[0] as Socket).localAddress ?? '';
+  }
+
   /**
    * The TLS handshake after the server said 220 to STARTTLS (the caller sent it and read the 220);
-   * nothing received before the handshake is kept.
+   * nothing received before the handshake is kept. A failed handshake destroys the session: the wire is
+   * detached by then, so nothing more could be read on it, and quit() must not wait for a reply there.
    */
   async upgrade(): Promise<void> {
     const raw = this.#wire.detach() as Socket;
-    const secure = await this.#guard(handshake(this.#ctx, raw, 'starttls'));
+    let secure: Duplex;
+    try {
+      secure = await this.#guard(handshake(this.#ctx, raw, 'starttls'));
+    } catch (err) {
+      this.destroy();
+      throw err;
+    }
     this.#sockets.push(secure);
     this.#wire.reattach(secure, true);
   }

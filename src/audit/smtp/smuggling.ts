@@ -2,9 +2,11 @@
  * SMTP smuggling (opt-in: it sends real mail). For each ending, one transaction whose body holds the ending
  * followed by a whole second transaction (MAIL, RCPT, DATA, a message), then the proper CRLF.CRLF. After the
  * reply to the data we send QUIT and read every reply up to its 221:
- * - the server refused the message (a 4xx/5xx, or it hung up): 'rejected';
- * - one reply for the data, then 221: the ending stayed inside the message: 'not-end-of-data';
- * - more replies before the 221: the ending ended DATA and the smuggled commands were answered: 'accepted'.
+ * - more than one reply before the 221: the ending ended DATA and the smuggled commands were answered:
+ *   'accepted', whatever the first reply said (a server may refuse the truncated first message and still
+ *   run the smuggled transaction);
+ * - only one reply, a 4xx/5xx (or the server hung up without one): 'rejected';
+ * - only one reply, a 2xx: the ending stayed inside the message: 'not-end-of-data'.
  */
 import * as commands from '../../protocol/commands.js';
 import { formatReply, type Reply } from '../../protocol/index.js';
@@ -54,6 +56,9 @@ export function smugglingPayload(ending: string, from: string, to: string): stri
 /**
  * The verdict from the replies after the data was sent: `replies[0]` answers the data, the rest came before
  * the reply to our QUIT (which is not in the list). `closed` = the server hung up before answering QUIT.
+ * Any reply after the first means the server read part of our data as commands, so the ending ended DATA.
+ *
+ * @example classifySmuggling([reply554, reply250, reply250, reply354, reply250], false).outcome // => 'accepted'
  */
 export function classifySmuggling(
   replies: readonly Reply[],
@@ -65,17 +70,20 @@ export function classifySmuggling(
       ? { outcome: 'rejected', why: 'the server closed the connection without accepting the message' }
       : { outcome: 'error', why: 'no reply to the message' };
   }
-  if (first.code >= 400) return { outcome: 'rejected', why: 'the server refused the message' };
   if (replies.length === 1) {
-    return { outcome: 'not-end-of-data', why: 'one message: the ending stayed inside the data' };
+    return first.code >= 400
+      ? { outcome: 'rejected', why: 'the server refused the message' }
+      : { outcome: 'not-end-of-data', why: 'one message: the ending stayed inside the data' };
   }
   const mail = replies[1];
   const ran = mail !== undefined && mail.code >= 200 && mail.code < 300;
+  const head =
+    first.code >= 400 ? 'the ending ended DATA (the truncated message was refused)' : 'the ending ended DATA';
   return {
     outcome: 'accepted',
     why: ran
-      ? 'the ending ended DATA and the smuggled transaction was accepted'
-      : 'the ending ended DATA; the smuggled commands were answered (refused)',
+      ? `${head} and the smuggled transaction was accepted`
+      : `${head}; the smuggled commands were answered (refused)`,
   };
 }
 

@@ -2,7 +2,9 @@
  * STARTTLS command injection (CVE-2011-0411 class): "STARTTLS\r\nNOOP\r\n" leaves in one write, as a man in
  * the middle would append a command to the client's STARTTLS. After the handshake we send only QUIT: a safe
  * server's first reply inside TLS is 221 to our QUIT; a vulnerable one first answers the NOOP it kept from
- * before TLS. A server that refuses, drops the connection or answers nothing is not vulnerable.
+ * before TLS. A server that refuses the pipelined STARTTLS is not vulnerable. When the test cannot be run to
+ * its end (no reply to STARTTLS, a handshake that fails or times out, no reply inside TLS) there is no verdict:
+ * `vulnerable: null`, with the evidence saying why it was not tested.
  */
 import * as commands from '../../protocol/commands.js';
 import { formatReply } from '../../protocol/index.js';
@@ -25,7 +27,7 @@ export async function probeStarttlsInjection(ctx: ProbeContext): Promise<Injecti
     return await inject(session);
   } catch (err) {
     rethrowAbort(err);
-    return { vulnerable: null, evidence: `could not run the test: ${describeError(err)}` };
+    return notTested(describeError(err));
   } finally {
     await session?.quit();
   }
@@ -38,10 +40,7 @@ async function inject(session: ProbeSession): Promise<Injection> {
     ready = await session.read('starttls');
   } catch (err) {
     rethrowAbort(err);
-    return {
-      vulnerable: false,
-      evidence: `no reply to STARTTLS with a command pipelined after it (${describeError(err)})`,
-    };
+    return notTested(`no reply to STARTTLS with a command pipelined after it (${describeError(err)})`);
   }
   if (ready.code !== 220) {
     return {
@@ -54,11 +53,8 @@ async function inject(session: ProbeSession): Promise<Injection> {
     await session.upgrade();
   } catch (err) {
     rethrowAbort(err);
-    const why = plaintext ? 'answered the pipelined NOOP in plaintext, then' : '';
-    return {
-      vulnerable: false,
-      evidence: `${why} the TLS handshake failed after the pipelined STARTTLS: ${describeError(err)}`.trim(),
-    };
+    const why = plaintext ? 'it answered the pipelined NOOP in plaintext, then ' : '';
+    return notTested(`${why}the TLS handshake failed after "220 ready": ${describeError(err)}`);
   }
   session.write(commands.quit());
   let first: Awaited<ReturnType<ProbeSession['read']>>;
@@ -67,7 +63,7 @@ async function inject(session: ProbeSession): Promise<Injection> {
     session.destroy();
   } catch (err) {
     rethrowAbort(err);
-    return { vulnerable: false, evidence: `no reply inside TLS (${describeError(err)})` };
+    return notTested(`no reply inside TLS (${describeError(err)})`);
   }
   if (first.code === 221) {
     const note = plaintext ? ' (it answered the pipelined NOOP in plaintext, before TLS)' : '';
@@ -80,4 +76,9 @@ async function inject(session: ProbeSession): Promise<Injection> {
     vulnerable: true,
     evidence: `answered the NOOP pipelined after STARTTLS inside TLS: ${formatReply(first)}`,
   };
+}
+
+/** No verdict: the test could not be run to its end, for the reason given. */
+function notTested(why: string): Injection {
+  return { vulnerable: null, evidence: `not tested: ${why}` };
 }

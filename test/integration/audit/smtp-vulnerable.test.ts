@@ -70,7 +70,8 @@ describe('SMTP audit: the clean tiny server', () => {
     assert.deepEqual(acceptedEndings(r), []);
     assert.ok(r.smuggling?.every((e) => e.outcome === 'not-end-of-data'));
     assert.ok(r.relay && r.relay.length >= 8);
-    assert.ok(r.relay.every((a) => !a.accepted && a.reply.startsWith('554 ')));
+    assert.ok(r.relay.every((a) => a.accepted === false && a.reply.startsWith('554 ')));
+    assert.equal(r.relaySource, 'loopback');
     assert.equal(r.notes, undefined);
     // One message per ending, nothing smuggled through.
     assert.equal(s.messages.length, 8);
@@ -177,11 +178,12 @@ describe('SMTP audit: hostile targets end in typed errors or null results, never
     assert.equal(r.authBeforeTls.accepted, null);
     assert.match(r.authBeforeTls.reply ?? '', /ECONNECTION_CLOSED/);
     assert.equal(r.vrfy.enabled, null);
-    assert.equal(r.starttlsInjection.vulnerable, false);
+    // Closed before any reply to STARTTLS: no verdict, not "safe".
+    assert.equal(r.starttlsInjection.vulnerable, null);
     assert.ok(r.notes?.some((n) => n.startsWith('STARTTLS did not work')));
-    // Every relay attempt is reported, with the failure as its evidence.
+    // Every relay attempt is reported as not tested, with the failure as its evidence.
     assert.ok(r.relay && r.relay.length >= 8);
-    assert.ok(r.relay.every((a) => !a.accepted && a.reply.includes('ECONNECTION_CLOSED')));
+    assert.ok(r.relay.every((a) => a.accepted === null && a.reply.includes('ECONNECTION_CLOSED')));
   });
 
   test('220 to STARTTLS, then no handshake: a timeout, a note, plaintext checks still done', async () => {
@@ -191,8 +193,8 @@ describe('SMTP audit: hostile targets end in typed errors or null results, never
     assert.ok(Date.now() - started < 3000);
     assert.equal(r.ehloAfterTls, null);
     assert.match(r.notes?.[0] ?? '', /ETIMEOUT/);
-    assert.equal(r.starttlsInjection.vulnerable, false);
-    assert.match(r.starttlsInjection.evidence ?? '', /handshake/);
+    assert.equal(r.starttlsInjection.vulnerable, null);
+    assert.match(r.starttlsInjection.evidence ?? '', /^not tested: .*handshake/);
     assert.equal(r.vrfy.enabled, false, 'VRFY tested on a fresh plaintext connection');
     // After the failed STARTTLS the smuggling test ran in plaintext.
     assert.ok(r.smuggling?.every((e) => e.outcome === 'not-end-of-data'));

@@ -122,6 +122,18 @@ describe('smuggling', () => {
     assert.equal(refused.outcome, 'accepted');
     assert.match(refused.why, /refused/);
   });
+
+  test('more than one reply means the ending ended DATA, whatever the first reply said', () => {
+    // The truncated first message refused, the smuggled transaction run: still smuggling.
+    const ran = classifySmuggling([r(554, 'no'), r(250), r(250), r(354), r(250)], false);
+    assert.equal(ran.outcome, 'accepted');
+    assert.match(ran.why, /truncated message was refused.*smuggled transaction was accepted/);
+    assert.equal(classifySmuggling([r(451), r(250), r(250), r(354), r(250)], false).outcome, 'accepted');
+    assert.equal(classifySmuggling([r(550), r(503)], true).outcome, 'accepted');
+    // One refusal alone is still a refusal.
+    assert.equal(classifySmuggling([r(554)], false).outcome, 'rejected');
+    assert.equal(classifySmuggling([r(451)], true).outcome, 'rejected');
+  });
 });
 
 describe('relay attempts', () => {
