@@ -49,7 +49,16 @@ function asPosternError(err: unknown): PosternError {
 
 // Codes worth a second try mid-scan: a busy server may refuse or drop one connection among many.
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNECTION', 'ECONNECTION_CLOSED', 'ESTARTTLS_FAILED']);
+// The first connection is retried too (a "421 busy", a reset), but not after a refusal or a timeout: nothing
+// listening or a filtered port is the usual reason, and trying again would only delay saying so.
+const FIRST_NOT_RETRIED = new Set(['ECONNREFUSED', 'ECONNECT_TIMEOUT', 'ETIMEOUT']);
 const RETRIES = 2;
+
+function worthRetry(error: PosternError, first: boolean): boolean {
+  if (!first) return RETRYABLE.has(error.code) || error.transient;
+  if (FIRST_NOT_RETRIED.has(error.code)) return false;
+  return error.transient || error.code === 'ECONNECTION' || error.code === 'ECONNECTION_CLOSED';
+}
 
 /** The shared state of one scan: target, limiter, connection count, notes. */
 export class ProbeSession {
@@ -61,7 +70,7 @@ export class ProbeSession {
   readonly #notes = new Set<string>();
   #connections = 0;
   #succeeded = 0;
-  /** Set when the very first connections fail: the target is unreachable and later probes fail fast. */
+  /** Set when the very first connection fails (retries included): the target is unreachable, later probes fail fast. */
   #fatal: PosternError | undefined;
   #firstOpen: Promise<void> | undefined;
 
@@ -165,9 +174,7 @@ export class ProbeSession {
       } catch (err) {
         this.#checkAbort();
         const error = asPosternError(err);
-        const retry =
-          this.#succeeded > 0 && attempt < RETRIES && (RETRYABLE.has(error.code) || error.transient);
-        if (!retry) {
+        if (attempt >= RETRIES || !worthRetry(error, this.#succeeded === 0)) {
           if (this.#succeeded === 0) this.#fatal ??= error;
           else this.note(`a probe connection failed: ${error.message}`);
           return { kind: 'error', error };

@@ -3,40 +3,27 @@
  * the server's order of preference, key-exchange groups, DH sizes, secure renegotiation, compression and
  * TLS_FALLBACK_SCSV — from hand-built hellos (hello.ts) whose answers are read but never completed.
  *
- * Suites are enumerated testssl.sh-style: offer a batch, note the suite the server picks, offer the batch
- * without it, repeat until the server refuses. Batches keep every hello near 512 bytes.
+ * Protocols and suites come from enumerate.ts; the probes here build on what it found.
  */
-import type { PosternError } from '../../core/errors.js';
-import type { AuditTarget, CipherSuiteInfo, ProtocolName, TlsScanResult } from '../types.js';
+import type { AuditTarget, ProtocolName, TlsScanResult } from '../types.js';
 import { PROTOCOLS } from '../types.js';
+import { type Enumeration, Enumerator, TLS_VERSIONS } from './enumerate.js';
 import {
-  batches,
   MAX_SUITES_PER_HELLO,
   makeKeyShare,
   NAMED_GROUPS,
   type TlsVersionName,
-  VERSION_CODES,
   versionName,
 } from './hello.js';
 import { type ProbeFailure, ProbeSession } from './probe.js';
-import { parseServerKeyExchange, type ServerHello, type ServerReply } from './server-hello.js';
-import {
-  compareStrength,
-  LEGACY_SUITES,
-  SSL2_CIPHER_KINDS,
-  ssl2KindByCode,
-  suiteByCode,
-  suiteCode,
-  TLS13_SUITES,
-} from './suites.js';
+import { parseServerKeyExchange, type ServerReply } from './server-hello.js';
+import { compareStrength, suiteByCode } from './suites.js';
 
 export interface TlsScanOptions {
   /** Connections open at once; default 8. */
   readonly concurrency?: number | undefined;
   readonly signal?: AbortSignal | undefined;
 }
-
-const TLS_VERSIONS: readonly TlsVersionName[] = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 /** Groups tested, strongest first (approximate security level; ties in the order clients prefer them). */
 const GROUPS_TESTED = [
@@ -52,19 +39,6 @@ const GROUPS_TESTED = [
   'ffdhe2048',
 ] as const;
 const EC_GROUPS_TESTED = GROUPS_TESTED.filter((g) => !g.startsWith('ffdhe'));
-
-/** What enumerating one protocol found. */
-interface Enumeration {
-  readonly offered: boolean | null;
-  /** Accepted suite codes, in the order found. */
-  readonly accepted: readonly number[];
-  /** Whether all accepted suites came from one batch (then the order found is the server's order). */
-  readonly oneBatch: boolean;
-  /** The first ServerHello of this protocol (for renegotiation_info). */
-  readonly firstHello?: ServerHello | undefined;
-  /** Not a single answer, and every probe timed out (the server stays silent to this version). */
-  readonly silent?: boolean | undefined;
-}
 
 type Outcome = ServerReply | ProbeFailure;
 
@@ -89,74 +63,6 @@ class Scan {
     if (r.kind === 'alert') return `alert ${r.name}`;
     if (r.kind === 'closed') return 'the connection closed';
     return `a ServerHello for ${versionName(r.hello.version) ?? r.hello.version.toString(16)}`;
-  }
-
-  /** Offers `batch` again and again, each time without the suite the server chose, until it refuses. */
-  async #walk(version: TlsVersionName, batch: readonly number[]) {
-    const remaining = [...batch];
-    const found: number[] = [];
-    let firstHello: ServerHello | undefined;
-    // A batch ends in a refusal (alert, close, another version) or, when `failed`, without a usable answer.
-    let failed = false;
-    let timedOut = false;
-    while (remaining.length > 0) {
-      const r = await this.#s.tls({ version, suites: remaining });
-      if (isFailure(r)) {
-        failed = true;
-        timedOut = r.error.code === 'ETIMEOUT';
-        // Silence from the first hello on is judged per protocol in scanTls(); anything else is noted here.
-        if (!timedOut || found.length > 0)
-          this.#s.note(`${version}: a probe got no usable answer: ${r.error.message}`);
-        break;
-      }
-      if (r.kind === 'closed') break;
-      if (r.kind === 'alert') {
-        const expected = ['handshake_failure', 'insufficient_security', 'protocol_version'];
-        if (!expected.includes(r.name))
-          this.#s.note(`${version}: the server refused a hello with ${this.#describe(r)}`);
-        break;
-      }
-      // The server answered with another version: it does not speak this one.
-      if (r.hello.version !== VERSION_CODES[version]) break;
-      const i = remaining.indexOf(r.hello.cipherSuite);
-      if (i < 0) {
-        this.#s.note(
-          `${version}: the server chose ${suiteByCode(r.hello.cipherSuite).name}, which the hello did not offer`,
-        );
-        break;
-      }
-      firstHello ??= r.hello;
-      found.push(r.hello.cipherSuite);
-      remaining.splice(i, 1);
-    }
-    return { found, firstHello, failed, timedOut };
-  }
-
-  async enumerate(version: TlsVersionName): Promise<Enumeration> {
-    const pool = (version === 'TLSv1.3' ? TLS13_SUITES : LEGACY_SUITES).map(suiteCode);
-    const walks = await Promise.all(batches(pool).map((b) => this.#walk(version, b)));
-    const accepted = walks.flatMap((w) => w.found);
-    const firstHello = walks.find((w) => w.firstHello)?.firstHello;
-    const oneBatch = walks.filter((w) => w.found.length > 0).length <= 1;
-    if (accepted.length > 0) return { offered: true, accepted, oneBatch, firstHello };
-    // Not a single suite: refused outright, or no answer we could read.
-    const unanswered = walks.every((w) => w.failed);
-    return { offered: unanswered ? null : false, accepted, oneBatch, silent: walks.every((w) => w.timedOut) };
-  }
-
-  async sslv2(): Promise<{ offered: boolean | null; ciphers: CipherSuiteInfo[]; silent?: boolean }> {
-    const r = await this.#s.sslv2(SSL2_CIPHER_KINDS.map(suiteCode));
-    if (r.kind === 'sslv2-hello') {
-      const offered = new Set(SSL2_CIPHER_KINDS.map(suiteCode));
-      const kinds = r.cipherKinds.filter((k) => offered.has(k));
-      return { offered: kinds.length > 0, ciphers: kinds.map(ssl2KindByCode) };
-    }
-    if (r.kind !== 'error') return { offered: false, ciphers: [] };
-    // An answer that is neither SSLv2 nor TLS still says the server does not speak SSLv2.
-    if (r.error.code === 'ETLS_HANDSHAKE') return { offered: false, ciphers: [] };
-    const silent = r.error.code === 'ETIMEOUT';
-    if (!silent) this.#s.note(`SSLv2: not tested: ${r.error.message}`);
-    return { offered: null, ciphers: [], silent };
   }
 
   /**
@@ -277,8 +183,8 @@ class Scan {
 const perProtocol = <T>(value: (p: ProtocolName) => T): Record<ProtocolName, T> =>
   Object.fromEntries(PROTOCOLS.map((p) => [p, value(p)])) as Record<ProtocolName, T>;
 
-/** The result when not one probe connection could be opened: everything untested, one note why. */
-function unreachable(session: ProbeSession, error: PosternError): TlsScanResult {
+/** The result when no protocol could be tested: everything null, one note why. */
+function untested(session: ProbeSession, note: string): TlsScanResult {
   return {
     protocols: perProtocol(() => null),
     ciphers: perProtocol(() => []),
@@ -288,7 +194,7 @@ function unreachable(session: ProbeSession, error: PosternError): TlsScanResult 
     secureRenegotiation: null,
     compression: null,
     fallbackScsv: null,
-    notes: [`no TLS probe connection could be opened: ${error.message}`],
+    notes: [note],
     connections: session.connections,
   };
 }
@@ -304,22 +210,16 @@ export async function scanTls(target: AuditTarget, options: TlsScanOptions = {})
   const session = new ProbeSession(target, options);
   const scan = new Scan(session);
 
-  const [ssl2, ...enumerations] = await Promise.all([
-    scan.sslv2(),
-    ...TLS_VERSIONS.map((v) => scan.enumerate(v)),
-  ]);
-  if (session.fatal) return unreachable(session, session.fatal);
-  const enums = new Map(TLS_VERSIONS.map((v, i) => [v, enumerations[i] as Enumeration]));
-  // A server that answers some versions but stays silent to another does not speak that one (as testssl.sh
-  // reads it); silence to every version leaves them all untested.
-  const silentMeansNo = [...enums.values()].some((e) => e.offered === true);
-  const silence = (p: ProtocolName) => {
-    const verdict = silentMeansNo ? '; taken as not offered' : '';
-    session.note(`${p}: no answer to its hellos within ${session.timeout} ms${verdict}`);
-    return silentMeansNo ? false : null;
-  };
-  for (const [v, e] of enums) if (e.offered === null && e.silent) enums.set(v, { ...e, offered: silence(v) });
-  const ssl2Offered = ssl2.offered === null && ssl2.silent ? silence('SSLv2') : ssl2.offered;
+  const found = await new Enumerator(session).enumerate();
+  if (session.fatal)
+    return untested(session, `no TLS probe connection could be opened: ${session.fatal.message}`);
+  if (found.plaintext) {
+    // A STARTTLS port scanned as implicit TLS greets in plaintext: that says nothing about any protocol.
+    const said = /plaintext "[^"]*"/.exec(found.plaintext.message)?.[0] ?? 'plaintext';
+    return untested(session, `no protocol tested: the port answered in ${said}, not TLS (a STARTTLS port?)`);
+  }
+  const enums = found.tls;
+  const ssl2 = found.sslv2;
   const offered = TLS_VERSIONS.filter((v) => enums.get(v)?.offered === true);
   const accepted = (v: TlsVersionName) => enums.get(v)?.accepted ?? [];
   const capped = (codes: readonly number[]) => ourOrder(codes).slice(0, MAX_SUITES_PER_HELLO);
@@ -331,11 +231,15 @@ export async function scanTls(target: AuditTarget, options: TlsScanOptions = {})
     })[0];
   const ecdhe = byKx('ECDHE');
   const dhe = byKx('DHE');
-  const second = offered.length >= 2 ? offered[offered.length - 2] : undefined;
+  // RFC 7507 matters only below TLS 1.3: a TLS 1.3 server signals a downgrade in its ServerHello random
+  // (RFC 8446 §4.1.3), which a TLS 1.3 client checks whatever the SCSV says.
+  const below13 = offered.filter((v) => v !== 'TLSv1.3');
+  const tls13 = offered.includes('TLSv1.3');
+  const second = !tls13 && below13.length >= 2 ? below13[below13.length - 2] : undefined;
 
   const [preferences, groups13, groupsLegacy, dhBits, compression, fallbackScsv] = await Promise.all([
     Promise.all(offered.map((v) => scan.preference(v, enums.get(v) as Enumeration))),
-    offered.includes('TLSv1.3') ? scan.groups13(accepted('TLSv1.3')) : Promise.resolve([]),
+    tls13 ? scan.groups13(accepted('TLSv1.3')) : Promise.resolve([]),
     ecdhe ? scan.groupsLegacy(ecdhe.version, ecdhe.codes) : Promise.resolve([]),
     dhe ? scan.dhBits(dhe.version, dhe.codes) : Promise.resolve([]),
     legacyBest ? scan.compression(legacyBest, capped(accepted(legacyBest))) : Promise.resolve(null),
@@ -344,14 +248,15 @@ export async function scanTls(target: AuditTarget, options: TlsScanOptions = {})
 
   if (!legacyBest)
     session.note('secure renegotiation and compression not tested: no protocol below TLS 1.3 offered');
-  if (!second) session.note('TLS_FALLBACK_SCSV not tested: fewer than two protocol versions offered');
+  if (tls13) session.note("TLS_FALLBACK_SCSV not tested: TLS 1.3's downgrade protection applies");
+  else if (!second) session.note('TLS_FALLBACK_SCSV not tested: fewer than two protocol versions offered');
 
   const prefs = new Map(offered.map((v, i) => [v, preferences[i]]));
   const groupSet = new Set([...groups13, ...groupsLegacy]);
   const renegotiationHello = legacyBest ? enums.get(legacyBest)?.firstHello : undefined;
 
   return {
-    protocols: perProtocol((p) => (p === 'SSLv2' ? ssl2Offered : (enums.get(p)?.offered ?? null))),
+    protocols: perProtocol((p) => (p === 'SSLv2' ? ssl2.offered : (enums.get(p)?.offered ?? null))),
     ciphers: perProtocol((p) =>
       p === 'SSLv2' ? ssl2.ciphers : (prefs.get(p)?.order ?? ourOrder(accepted(p))).map(suiteByCode),
     ),

@@ -2,7 +2,8 @@
  * Reading the server's first flight after a hand-built ClientHello: TLS records are collected until the
  * ServerHello (and, when asked, Certificate / ServerKeyExchange / ServerHelloDone) or an alert, and parsed.
  * The parsers are pure (bytes in, values out); readServerReply() adds the socket, a byte bound and a timeout.
- * Malformed input throws TlsError 'ETLS_HANDSHAKE'; a silent server TimeoutError 'ETIMEOUT'.
+ * Malformed input throws TlsError 'ETLS_HANDSHAKE' ('ETLS_PLAINTEXT_PORT' when the answer is plaintext); a
+ * silent server TimeoutError 'ETIMEOUT'.
  */
 import type { Socket } from 'node:net';
 import { PosternError, TimeoutError, TlsError } from '../../core/errors.js';
@@ -189,12 +190,20 @@ export interface ReplyParser<T> {
   end(): T;
 }
 
-/** Describes non-TLS bytes for an error message (an SMTP reply in plaintext is the usual case). */
-function describeGarbage(bytes: Buffer): string {
+/**
+ * The error for bytes that are not what was expected: ETLS_PLAINTEXT_PORT when they read as text (an SMTP
+ * greeting or reply, usually: a STARTTLS port spoken to as implicit TLS), else ETLS_HANDSHAKE.
+ */
+function notA(what: string, bytes: Buffer): TlsError {
+  const hint = 'is this port speaking TLS here?';
   const text = bytes.subarray(0, 60).toString('latin1');
-  return /^[\x20-\x7e\r\n\t]+$/.test(text)
-    ? `plaintext "${text.replace(/\r?\n.*$/s, '')}"`
-    : `bytes ${bytes.subarray(0, 8).toString('hex')}`;
+  if (!/^[\x20-\x7e\r\n\t]+$/.test(text))
+    return malformed(`not ${what}: bytes ${bytes.subarray(0, 8).toString('hex')}`, hint);
+  const line = text.replace(/\r?\n.*$/s, '');
+  return new TlsError('ETLS_PLAINTEXT_PORT', `malformed server reply: not ${what}: plaintext "${line}"`, {
+    phase: 'tls',
+    hint,
+  });
 }
 
 /**
@@ -222,7 +231,7 @@ export class FlightParser implements ReplyParser<ServerReply> {
       const major = this.#buf[1] as number;
       const length = this.#buf.readUInt16BE(3);
       if (type < 20 || type > 23 || major !== 3) {
-        throw malformed(`not a TLS record: ${describeGarbage(this.#buf)}`, 'is this port speaking TLS here?');
+        throw notA('a TLS record', this.#buf);
       }
       if (length > MAX_RECORD) throw malformed(`record of ${length} bytes`);
       if (this.#buf.length < 5 + length) return undefined;
@@ -338,10 +347,7 @@ export class Sslv2Parser implements ReplyParser<Sslv2Reply> {
       badPadding ||
       (typeByte !== undefined && typeByte !== 0 && typeByte !== 4)
     ) {
-      throw malformed(
-        `not an SSLv2 record: ${describeGarbage(this.#buf)}`,
-        'is this port speaking TLS here?',
-      );
+      throw notA('an SSLv2 record', this.#buf);
     }
     const length = ((b0 & (twoByte ? 0x7f : 0x3f)) << 8) | (this.#buf[1] as number);
     if (this.#buf.length < headerLength + length) return undefined;

@@ -161,23 +161,79 @@ describe('scanTls against scripted and hostile servers', () => {
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     assert.ok(Object.values(r.protocols).every((v) => v === null));
     assert.ok(
-      r.notes.some((n) => /TLSv1.2: no answer to its hellos within 400 ms$/.test(n)),
+      r.notes.some((n) => /^TLSv1.2: no answer to its hellos within 400 ms; not determined$/.test(n)),
       r.notes.join('\n'),
     );
   });
 
-  test('silence to one version while others are answered: that version is not offered', async () => {
+  test('silence to one version while others are answered, also when retried alone: undetermined', async () => {
     const port = await rawServer((socket, received) => {
       if (clientHello(received)?.version === 0x0302) return; // TLS 1.1: no answer, ever
       legacyServer(socket, received);
     });
     const r = await scanTls(target(port, 300));
     assert.deepEqual(offered(r), ['SSLv2', 'SSLv3', 'TLSv1.0']);
-    assert.equal(r.protocols['TLSv1.1'], false);
+    assert.equal(r.protocols['TLSv1.1'], null);
+    assert.equal(r.protocols['TLSv1.2'], false);
     assert.ok(
-      r.notes.some((n) => /TLSv1.1: no answer to its hellos within 300 ms/.test(n)),
+      r.notes.some((n) => /^TLSv1.1: no answer to its hellos within 300 ms, even when retried alone/.test(n)),
       r.notes.join('\n'),
     );
+  });
+
+  test('a busy server, silent to the first three TLS 1.0 hellos: retried one at a time, found in full', async () => {
+    let silenced = 0;
+    const port = await rawServer((socket, received) => {
+      if (clientHello(received)?.version === 0x0301 && silenced < 3) {
+        silenced++;
+        return;
+      }
+      legacyServer(socket, received);
+    });
+    const r = await scanTls(target(port, 300));
+    assert.equal(silenced, 3);
+    assert.deepEqual(offered(r), ['SSLv2', 'SSLv3', 'TLSv1.0']);
+    assert.deepEqual(
+      r.ciphers['TLSv1.0'].map((s) => s.name),
+      ['TLS_RSA_WITH_RC4_128_SHA', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'TLS_RSA_WITH_AES_128_CBC_SHA'],
+    );
+    assert.equal(r.serverPreference['TLSv1.0'], true);
+    assert.ok(!r.notes.some((n) => n.includes('TLSv1.0')), r.notes.join('\n'));
+  });
+
+  // In the batch holding RC4-SHA and DES-CBC3-SHA, the second hello (RC4 removed) meets silence or a close once.
+  for (const [what, act] of [
+    ['silence', () => {}],
+    ['a close', (socket: net.Socket) => socket.destroy()],
+  ] as const) {
+    test(`${what} once in the middle of a walk: the walk resumes, no suite lost`, async () => {
+      let hits = 0;
+      const port = await rawServer((socket, received) => {
+        const hello = clientHello(received);
+        if (hello?.version === 0x0301 && hello.suites.includes(0x000a) && !hello.suites.includes(0x0005)) {
+          if (hits++ === 0) return act(socket);
+        }
+        legacyServer(socket, received);
+      });
+      const r = await scanTls(target(port, 300));
+      assert.ok(hits >= 2, `the interrupted hello came again (${hits})`);
+      assert.deepEqual(
+        r.ciphers['TLSv1.0'].map((s) => s.name),
+        ['TLS_RSA_WITH_RC4_128_SHA', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'TLS_RSA_WITH_AES_128_CBC_SHA'],
+      );
+      assert.ok(!r.notes.some((n) => n.includes('TLSv1.0')), r.notes.join('\n'));
+    });
+  }
+
+  test('SSLv2 silent once: retried, found', async () => {
+    let silenced = 0;
+    const port = await rawServer((socket, received) => {
+      if ((received[0] as number) & 0x80 && silenced++ === 0) return;
+      legacyServer(socket, received);
+    });
+    const r = await scanTls(target(port, 300));
+    assert.equal(r.protocols.SSLv2, true);
+    assert.equal(r.ciphers.SSLv2.length, 2);
   });
 
   test('a server that closes on every hello refuses everything', async () => {
@@ -191,11 +247,30 @@ describe('scanTls against scripted and hostile servers', () => {
   test('a plaintext (SMTP) answer: not TLS, said in the notes', async () => {
     const port = await rawServer((socket) => socket.end('500 5.5.2 Error: bad syntax\r\n'));
     const r = await scanTls(target(port));
-    assert.equal(r.protocols['TLSv1.2'], null);
+    assert.ok(Object.values(r.protocols).every((v) => v === null));
     assert.ok(
       r.notes.some((n) => n.includes('plaintext "500 5.5.2 Error: bad syntax"')),
       r.notes.join('\n'),
     );
+  });
+
+  test('a STARTTLS port scanned as implicit TLS (a "220" greeting): every protocol null, SSLv2 too', async () => {
+    const port = await rawServer(
+      () => {},
+      (socket) => socket.write('220 mx.example ESMTP\r\n'),
+    );
+    const r = await scanTls(target(port));
+    assert.deepEqual(r.protocols, {
+      SSLv2: null,
+      SSLv3: null,
+      'TLSv1.0': null,
+      'TLSv1.1': null,
+      'TLSv1.2': null,
+      'TLSv1.3': null,
+    });
+    assert.deepEqual(r.notes, [
+      'no protocol tested: the port answered in plaintext "220 mx.example ESMTP", not TLS (a STARTTLS port?)',
+    ]);
   });
 
   test('half a ServerHello, then close', async () => {
@@ -229,6 +304,37 @@ describe('scanTls against scripted and hostile servers', () => {
     );
     assert.deepEqual(r.ciphers['TLSv1.2'], []);
   });
+
+  // A STARTTLS server in front of the legacy one whose very first connection is refused: a "421 busy" greeting
+  // or a TCP reset. That must not void the scan: the first connection is retried too.
+  for (const first of ['a 421 greeting', 'a reset'] as const) {
+    test(`STARTTLS, first connection met with ${first}: retried, the scan goes on`, async () => {
+      let connections = 0;
+      const port = await rawServer(
+        (socket, received) => {
+          const text = received.toString('latin1');
+          const tls = text.indexOf('STARTTLS\r\n');
+          if (tls >= 0) {
+            const rest = received.subarray(tls + 10);
+            if (rest.length === 0) socket.write('220 2.0.0 go ahead\r\n');
+            else legacyServer(socket, rest);
+          } else if (text.endsWith('\r\n') && /^EHLO /m.test(text)) {
+            socket.write('250-mx.example\r\n250 STARTTLS\r\n');
+          }
+        },
+        (socket) => {
+          if (connections++ > 0) socket.write('220 mx.example ESMTP\r\n');
+          else if (first === 'a reset') socket.resetAndDestroy();
+          else socket.end('421 4.3.2 mx.example busy, try again later\r\n');
+        },
+      );
+      const r = await scanTls({ ...target(port), mode: 'starttls' });
+      assert.deepEqual(offered(r), ['SSLv2', 'SSLv3', 'TLSv1.0']);
+      assert.equal(r.ciphers['TLSv1.0'].length, 3);
+      assert.equal(r.connections, connections, 'the refused first connection is counted too');
+      assert.ok(!r.notes.some((n) => /could be opened/.test(n)), r.notes.join('\n'));
+    });
+  }
 
   test('nothing listening: all null, one connection, a note', async () => {
     const port = await freePort();

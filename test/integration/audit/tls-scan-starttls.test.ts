@@ -37,11 +37,11 @@ describe('scanTls over STARTTLS', () => {
     // The auto certificate is ECDSA, so of the profile's list exactly the ECDSA suites remain.
     assert.equal(TLS_PROFILES.intermediate.honorCipherOrder, false);
     assert.equal(r.serverPreference['TLSv1.2'], false);
-    assert.deepEqual(r.fallbackScsv, true);
+    assert.equal(r.fallbackScsv, null, "TLS 1.3's downgrade protection applies");
     assert.equal(r.secureRenegotiation, true);
     assert.equal(r.compression, false);
     assert.deepEqual(r.groups, ['secp384r1', 'x25519', 'secp256r1']);
-    assert.deepEqual(r.notes, []);
+    assert.deepEqual(r.notes, ["TLS_FALLBACK_SCSV not tested: TLS 1.3's downgrade protection applies"]);
     if (!peerSkip('openssl')) {
       const expected = expectedSuites('tls1_2', TLS_PROFILES.intermediate.ciphers ?? '').filter((n) =>
         n.includes('_ECDSA_'),

@@ -160,7 +160,6 @@ describe('ServerHello parsing', () => {
 
   test('hostile input ends in TlsError ETLS_HANDSHAKE', () => {
     const cases: [string, Buffer][] = [
-      ['plaintext SMTP', Buffer.from('500 5.5.1 unrecognized command\r\n')],
       ['SSLv2-style reply', Buffer.of(0x80, 0x03, 0x00, 0x00, 0x01)],
       ['oversized record', Buffer.concat([Buffer.of(22, 3, 3), u16(30_000)])],
       ['short alert', record(21, Buffer.of(2))],
@@ -196,7 +195,22 @@ describe('ServerHello parsing', () => {
         },
       );
     }
-    assert.throws(() => run(new FlightParser(), Buffer.from('220 mx ESMTP\r\n')), /plaintext "220 mx ESMTP"/);
+  });
+
+  test('a plaintext answer (an SMTP greeting or reply) is ETLS_PLAINTEXT_PORT, quoting its first line', () => {
+    for (const text of ['220 mx ESMTP\r\n', '500 5.5.1 unrecognized command\r\n250 more\r\n']) {
+      assert.throws(
+        () => run(new FlightParser(), Buffer.from(text)),
+        (err: unknown) => {
+          assert.ok(err instanceof TlsError);
+          assert.equal(err.code, 'ETLS_PLAINTEXT_PORT');
+          assert.match(err.message, new RegExp(`plaintext "${text.split('\r')[0]}"`));
+          return true;
+        },
+      );
+    }
+    // Binary garbage stays a malformed reply.
+    assert.throws(() => run(new FlightParser(), Buffer.of(0x99, 1, 2, 3, 4, 5)), { code: 'ETLS_HANDSHAKE' });
   });
 
   test('a flight cut short is an error; one that never ends is bounded', () => {
@@ -290,7 +304,9 @@ describe('SSLv2 replies', () => {
   });
 
   test('garbage and truncation', () => {
-    assert.throws(() => run(new Sslv2Parser(), Buffer.from('554 go away\r\n')), { code: 'ETLS_HANDSHAKE' });
+    assert.throws(() => run(new Sslv2Parser(), Buffer.from('554 go away\r\n')), {
+      code: 'ETLS_PLAINTEXT_PORT',
+    });
     assert.throws(() => run(new Sslv2Parser(), Buffer.of(0x80, 0x10, 4, 0)), { code: 'ETLS_HANDSHAKE' });
     assert.throws(() => parseSslv2Message(Buffer.of(7)), { code: 'ETLS_HANDSHAKE' });
     const badSpecs = serverHello([0x010080]);
