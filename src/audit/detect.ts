@@ -5,6 +5,7 @@
 import { ConnectionError } from '../core/index.js';
 import { startTls } from '../net/index.js';
 import { DEFAULT_AUDIT_TIMEOUT, openTcp, targetLabel } from './connect.js';
+import { terminalSafe } from './render-text.js';
 import type { AuditTlsMode } from './types.js';
 
 export interface Detected {
@@ -16,10 +17,18 @@ export interface Detected {
 /** How long a silent port is given to greet before a TLS handshake is tried alongside. */
 const GREETING_WAIT = 750;
 
+/** Enough of a greeting to judge it: bytes beyond this without a line end are not waited for. */
+const GREETING_MAX = 512;
+
 interface Listening {
-  /** The first bytes the server sends, or null when it stays silent for `wait` ms or closes. */
+  /**
+   * The first line the server sends (up to LF, or GREETING_MAX bytes), or what came before it closed or the
+   * wait ended; null when it sent nothing. A greeting split across TCP segments is put back together.
+   */
   readonly bytes: Promise<Buffer | null>;
-  /** Stops listening (the promise resolves with null). */
+  /** Whether any byte has arrived yet. */
+  heard(): boolean;
+  /** Stops listening (the promise resolves with what came so far). */
   cancel(): void;
 }
 
@@ -30,6 +39,9 @@ async function listenForGreeting(
   wait: number,
 ): Promise<Listening> {
   const socket = await openTcp({ host, port, mode: 'starttls', timeout });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const sofar = () => (size > 0 ? Buffer.concat(chunks, size) : null);
   let done: (value: Buffer | null) => void = () => undefined;
   const bytes = new Promise<Buffer | null>((resolve) => {
     done = (value) => {
@@ -37,12 +49,16 @@ async function listenForGreeting(
       socket.destroy();
       resolve(value);
     };
-    socket.once('data', (chunk: Buffer) => done(chunk));
-    socket.once('error', () => done(null));
-    socket.once('close', () => done(null));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (chunk.includes(0x0a) || size >= GREETING_MAX) done(sofar());
+    });
+    socket.once('error', () => done(sofar()));
+    socket.once('close', () => done(sofar()));
   });
-  const timer = setTimeout(() => done(null), wait);
-  return { bytes, cancel: () => done(null) };
+  const timer = setTimeout(() => done(sofar()), wait);
+  return { bytes, heard: () => size > 0, cancel: () => done(sofar()) };
 }
 
 async function speaksTls(host: string, port: number, timeout: number): Promise<boolean> {
@@ -65,7 +81,7 @@ async function speaksTls(host: string, port: number, timeout: number): Promise<b
 }
 
 function looksLikeSmtp(bytes: Buffer): boolean {
-  return /^[2-5]\d\d[ -]/.test(bytes.subarray(0, 4).toString('latin1'));
+  return /^[2-5]\d\d(?:[ -]|\r?\n|$)/.test(bytes.subarray(0, 5).toString('latin1'));
 }
 
 /**
@@ -91,6 +107,8 @@ export async function detectMode(
   const first = await Promise.race([listening.bytes, silent]);
   clearTimeout(pause);
   if (first !== 'silent') return classify(label, first);
+  // Part of a greeting came: the rest is on its way (or the wait ends); a TLS server never speaks first.
+  if (listening.heard()) return classify(label, await listening.bytes);
   const tls = speaksTls(host, port, timeout);
   type Outcome = Buffer | 'tls' | null;
   const viaTls: Promise<Outcome> = tls.then((ok): Outcome | Promise<Outcome> =>
@@ -111,7 +129,7 @@ function classify(label: string, first: Buffer | null): Detected {
     'EPROTOCOL',
     first === null
       ? `${label} neither greeted in plaintext nor completed a TLS handshake`
-      : `${label} does not speak SMTP: it sent ${JSON.stringify(first.subarray(0, 40).toString('latin1'))}`,
+      : `${label} does not speak SMTP: it sent "${terminalSafe(first.subarray(0, 40).toString('latin1'))}"`,
     {
       phase: 'greeting',
       hint: 'check the port number; force the mode with --tls (implicit TLS) or --starttls',

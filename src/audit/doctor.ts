@@ -27,6 +27,7 @@ import {
   tcpFailure,
   tlsFailure,
 } from './doctor/steps.js';
+import { terminalSafe } from './render-text.js';
 
 export type { DoctorStatus, DoctorStep, DoctorStepName } from './doctor/steps.js';
 
@@ -115,10 +116,25 @@ class Diagnosis {
     const steps = order.map((name) => {
       const found = this.#steps.get(name);
       if (found?.status === 'fail') stop = name;
-      return found ?? step(name, 'skip', stop ? `not reached: ${STEP_TITLES[stop]} failed` : 'not tested');
+      return safeStep(
+        found ?? step(name, 'skip', stop ? `not reached: ${STEP_TITLES[stop]} failed` : 'not tested'),
+      );
     });
     return { target: { host: this.o.host, port, tls: mode }, steps, ...(command ? { command } : {}) };
   }
+}
+
+/**
+ * A step whose text cannot drive a terminal: verdicts quote greetings, replies, certificate names and error
+ * messages, all of which the server chose. Controls become visible escapes; a detail keeps its line breaks.
+ */
+function safeStep(s: DoctorStep): DoctorStep {
+  return {
+    ...s,
+    verdict: terminalSafe(s.verdict),
+    ...(s.detail !== undefined ? { detail: s.detail.split('\n').map(terminalSafe).join('\n') } : {}),
+    ...(s.fix !== undefined ? { fix: terminalSafe(s.fix) } : {}),
+  };
 }
 
 /**
@@ -276,7 +292,8 @@ function sessionSteps(d: Diagnosis, plan: Plan, a: Attempt): void {
       first.helo
         ? step('ehlo', 'warn', 'EHLO refused; HELO accepted, so no extensions (no STARTTLS, no AUTH)')
         : step('ehlo', 'ok', `${first.capabilities.domain || 'the server'} offers ${keywords}`, {
-            detail: unverified,
+            // On a STARTTLS port this EHLO is the plaintext one: no certificate was involved yet.
+            detail: secureSide ? unverified : undefined,
           }),
     );
   }
@@ -341,8 +358,13 @@ function sessionSteps(d: Diagnosis, plan: Plan, a: Attempt): void {
     }
   }
   if (a.error !== undefined) {
-    const name = stepOf(a.error);
-    if (d.get(name)?.status !== 'fail') d.set(failed(name, a.error));
+    // Before any greeting was read, a failure that names no phase (a line too long, a garbled reply) is the
+    // greeting's, not the EHLO's.
+    const beforeGreeting = !greeting && stepOf(a.error) === 'ehlo';
+    const name = beforeGreeting ? 'protocol' : stepOf(a.error);
+    if (d.get(name)?.status === 'fail') return;
+    const f = failed(name, a.error);
+    d.set(beforeGreeting ? { ...f, verdict: `the greeting: ${f.verdict}` } : f);
   }
 }
 

@@ -66,13 +66,13 @@ export function deriveFindings(input: FindingInput): Finding[] {
     smtp: input.smtp,
     dns,
     now: input.now ?? new Date(),
+    // Without STARTTLS there is no TLS to judge: that finding alone says it all.
+    tlsExpected: input.target.mode === 'implicit' || input.smtp?.starttlsOffered !== false,
     trust: certificateTrust(role, input.target, dns),
   };
-  // Without STARTTLS there is no TLS to judge: that finding alone says it all.
-  const tlsExpected = input.target.mode === 'implicit' || input.smtp?.starttlsOffered !== false;
   const findings = [
     ...smtpFindings(ctx),
-    ...tlsFindings(ctx, tlsExpected),
+    ...tlsFindings(ctx),
     ...certificateFindings(ctx),
     ...dnsFindings(ctx),
   ];

@@ -34,7 +34,10 @@ export function worseGrade(a: Grade, b: Grade): Grade {
 function aPlusGaps(findings: readonly Finding[], options: GradeOptions): string[] {
   const has = (id: string) => findings.some((f) => f.id === id);
   const gaps: string[] = [];
-  if (!has('tls.protocol.tls13')) gaps.push('TLS 1.3 is not offered');
+  // "Not offered" only when a TLS 1.3 hello was refused; a version that got no answer was not tested.
+  if (!has('tls.protocol.tls13')) {
+    gaps.push(has('tls.protocol.no-tls13') ? 'TLS 1.3 is not offered' : 'TLS 1.3 was not tested');
+  }
   if (!has('tls.cipher.strong')) gaps.push('not every cipher suite is forward-secret AEAD');
   const warnings = findings.filter((f) => WARNING.has(f.severity));
   if (warnings.length > 0) gaps.push(`warnings: ${warnings.map((f) => f.id).join(', ')}`);

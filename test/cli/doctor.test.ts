@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createCa } from '../../src/tls/index.js';
 import { testPki } from '../helpers/certs.js';
@@ -392,5 +393,137 @@ describe('postern doctor against openssl s_server', { skip: peerSkip('openssl') 
     } finally {
       old.stop();
     }
+  });
+});
+
+describe('postern doctor: hostile and odd servers', { concurrency: 3 }, () => {
+  let home: string;
+  const servers: ScriptedServer[] = [];
+  before(async () => {
+    home = await tempDir('cli-doctor-hostile');
+  });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  async function serve(script: Parameters<typeof startScriptedServer>[0]): Promise<number> {
+    const server = await startScriptedServer(script);
+    servers.push(server);
+    return server.port;
+  }
+
+  /** Answers EHLO with `ehlo`, MAIL with `mail`, QUIT with 221; anything else 250. */
+  async function dialogue(
+    conn: Parameters<Parameters<typeof startScriptedServer>[0]>[0],
+    ehlo: string[],
+    mail = '250 2.1.0 ok',
+  ): Promise<void> {
+    for (;;) {
+      const verb = (await conn.readLine()).split(' ')[0]!.toUpperCase();
+      if (verb === 'EHLO') conn.reply(250, ehlo);
+      else if (verb === 'MAIL') conn.write(`${mail}\r\n`);
+      else if (verb === 'QUIT') {
+        conn.reply(221, 'bye');
+        conn.close();
+        return;
+      } else conn.reply(250, 'ok');
+    }
+  }
+
+  // C0 controls other than the line break, DEL, and C1 controls (U+009B is a one-character CSI).
+  const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  const ESC = '\x1b';
+
+  test('escape sequences in the greeting, the EHLO name and a reply never reach the terminal (text and --json)', async () => {
+    const port = await serve(async (conn) => {
+      conn.write(`220 evil${ESC}]0;PWNED\x07${ESC}[31m\u009b2J ESMTP\r\n`);
+      await dialogue(
+        conn,
+        [`evil${ESC}]0;TITLE\x07${ESC}[41m.test`, 'AUTH PLAIN', 'SIZE 1000'],
+        `550 5.7.1 no ${ESC}[5mblink\u009b31m`,
+      );
+    });
+    const args = ['doctor', `127.0.0.1:${port}`, '--tls', 'none', '--from', 'me@example.test'];
+    const text = await runCli(args, { home });
+    assert.doesNotMatch(text.stdout, RAW_CONTROL, JSON.stringify(text.stdout));
+    assert.match(text.stdout, /plaintext SMTP: 220 evil\\x1b\]0;PWNED\\x07\\x1b\[31m\\x9b2J ESMTP/);
+    assert.match(text.stdout, /evil\\x1b\]0;TITLE\\x07\\x1b\[41m\.test offers AUTH/);
+    assert.match(text.stdout, /550 5\.7\.1 no \\x1b\[5mblink\\x9b31m/);
+    const run = await runCli([...args, '--json'], { home });
+    // JSON.stringify escapes C0 itself, but leaves DEL and C1 raw: the report must not carry them at all.
+    assert.doesNotMatch(run.stdout, RAW_CONTROL);
+    const report = parse(run);
+    for (const s of report.steps) {
+      for (const text of [s.verdict, s.detail ?? '', s.fix ?? ''])
+        assert.doesNotMatch(text, RAW_CONTROL, text);
+    }
+    assert.match(stepOf(report, 'protocol').verdict, /\\x1b\]0;PWNED\\x07/);
+    assert.match(stepOf(report, 'ehlo').verdict, /\\x1b\]0;TITLE\\x07/);
+    assert.equal(stepOf(report, 'mail').status, 'fail');
+  });
+
+  test('a greeting split across TCP segments ("2", a pause, the rest) is SMTP', async () => {
+    const port = await serve(async (conn) => {
+      conn.write('2');
+      // The pause is the behaviour under test: the first segment alone is not the greeting.
+      await delay(300);
+      conn.write('20 mx.test ESMTP\r\n');
+      await dialogue(conn, ['mx.test', 'SIZE 1000']);
+    });
+    const report = parse(await runCli(['doctor', `127.0.0.1:${port}`, '--tls', 'none', '--json'], { home }));
+    const protocol = stepOf(report, 'protocol');
+    assert.equal(protocol.status, 'ok', protocol.verdict);
+    assert.equal(protocol.verdict, 'plaintext SMTP: 220 mx.test ESMTP');
+    assert.equal(stepOf(report, 'ehlo').status, 'ok');
+  });
+
+  test('an over-long greeting is the greeting step’s failure, shown cut short; EHLO is not blamed', async () => {
+    const port = await serve(async (conn) => {
+      conn.write(`220 ${'A'.repeat(100_000)}\r\n`);
+      await conn.readLine().catch(() => undefined);
+    });
+    const run = await runCli(['doctor', `127.0.0.1:${port}`, '--json'], { home });
+    assert.ok(run.stdout.length < 20_000, `${run.stdout.length} characters of output`);
+    const report = parse(run);
+    const protocol = stepOf(report, 'protocol');
+    assert.equal(protocol.status, 'fail');
+    assert.equal(protocol.code, 'EREPLY_TOO_LONG');
+    assert.match(protocol.verdict, /^the greeting: the peer sent a line of \d+\+ octets/);
+    const ehlo = stepOf(report, 'ehlo');
+    assert.equal(ehlo.status, 'skip');
+    assert.match(ehlo.verdict, /not reached: What the port speaks failed/);
+  });
+
+  test('STARTTLS with an untrusted certificate: the plaintext EHLO is not called "seen over TLS"', async () => {
+    const pki = await testPki();
+    const port = await serve(async (conn) => {
+      conn.reply(220, 'starttls.test ESMTP');
+      let secure = false;
+      for (;;) {
+        const verb = (await conn.readLine()).split(' ')[0]!.toUpperCase();
+        if (verb === 'EHLO') conn.reply(250, ['starttls.test', secure ? 'AUTH PLAIN' : 'STARTTLS']);
+        else if (verb === 'STARTTLS') {
+          conn.reply(220, '2.0.0 go ahead');
+          await conn.startTls(pki.serverCert, pki.serverKey);
+          secure = true;
+        } else if (verb === 'QUIT') {
+          conn.reply(221, 'bye');
+          conn.close();
+          return;
+        } else conn.reply(250, 'ok');
+      }
+    });
+    // No --ca: the test CA is not trusted, so the doctor looks again without verifying.
+    const report = parse(
+      await runCli(['doctor', `localhost:${port}`, '--tls', 'starttls', '--json'], { home }),
+    );
+    assert.equal(stepOf(report, 'tls').status, 'fail');
+    const ehlo = stepOf(report, 'ehlo');
+    assert.equal(ehlo.status, 'ok');
+    assert.equal(ehlo.detail, undefined, 'the plaintext EHLO involved no certificate');
+    assert.match(
+      stepOf(report, 'auth-mechanisms').detail ?? '',
+      /seen over TLS without verifying the certificate/,
+    );
   });
 });

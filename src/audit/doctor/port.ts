@@ -31,6 +31,12 @@ export interface PortOptions {
 /** How long a port is given to greet before it is asked for TLS instead. */
 const GREETING_WAIT = 3_000;
 
+/** Enough of a greeting to judge it: bytes beyond this without a line end are not waited for. */
+const LINE_MAX = 1_024;
+
+/** How much of a greeting the report shows; a server may send kilobytes on one line. */
+const GREETING_SHOWN = 200;
+
 /** A TCP connection, or the error that says why there is none (ECONNREFUSED, ECONNECT_TIMEOUT, …). */
 export async function openPort(o: PortOptions): Promise<{ socket: Socket; address: string } | PosternError> {
   try {
@@ -48,9 +54,16 @@ export async function openPort(o: PortOptions): Promise<{ socket: Socket; addres
   }
 }
 
-/** The first bytes the server sends on its own, or null after `wait` ms of silence / 'closed' when it hangs up. */
-function firstBytes(socket: Socket, wait: number): Promise<Buffer | null | 'closed'> {
+/**
+ * The first line the server sends on its own (up to LF, or LINE_MAX bytes), put back together when it comes in
+ * pieces; what came when it stops (no more for `wait` ms, or it hangs up); null after `wait` ms of silence;
+ * 'closed' when it hangs up without a byte.
+ */
+function firstLine(socket: Socket, wait: number): Promise<Buffer | null | 'closed'> {
   return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const sofar = () => Buffer.concat(chunks, size);
     const done = (value: Buffer | null | 'closed') => {
       clearTimeout(timer);
       socket.off('data', onData);
@@ -58,20 +71,34 @@ function firstBytes(socket: Socket, wait: number): Promise<Buffer | null | 'clos
       socket.pause();
       resolve(value);
     };
-    const onData = (chunk: Buffer) => done(chunk);
-    const onClose = () => done('closed');
-    const timer = setTimeout(() => done(null), wait);
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (chunk.includes(0x0a) || size >= LINE_MAX) return done(sofar());
+      // The rest of the line gets its own wait, counted from the first piece.
+      if (chunks.length === 1) {
+        clearTimeout(timer);
+        timer = setTimeout(() => done(sofar()), wait);
+      }
+    };
+    const onClose = () => done(size > 0 ? sofar() : 'closed');
+    let timer = setTimeout(() => done(null), wait);
     socket.on('error', () => {});
     socket.on('data', onData);
     socket.once('close', onClose);
   });
 }
 
+/** A greeting line, at most GREETING_SHOWN characters; server text, so it is made safe where it is shown. */
 function fromBytes(bytes: Buffer): Spoken {
-  const text = bytes.toString('latin1');
-  if (/^[2-5]\d\d(?:[ -]|\r?\n|$)/.test(text))
-    return { kind: 'smtp', greeting: text.split(/\r?\n/)[0]!.trim() };
-  return { kind: 'other', sample: text.slice(0, 60) };
+  const text = bytes.toString('utf8');
+  const line = text.split(/\r?\n/)[0]!.trimEnd();
+  if (/^[2-5]\d\d(?:[ -]|$)/.test(line)) {
+    if (line.length <= GREETING_SHOWN) return { kind: 'smtp', greeting: line };
+    const length = `${text.includes('\n') ? '' : 'at least '}${line.length} characters`;
+    return { kind: 'smtp', greeting: `${line.slice(0, GREETING_SHOWN)}… (${length})` };
+  }
+  return { kind: 'other', sample: bytes.subarray(0, 60).toString('latin1') };
 }
 
 /** Sends a ClientHello on `socket` (any version, any certificate) and reads what comes back. */
@@ -114,7 +141,7 @@ export async function sniffPort(
 ): Promise<Spoken> {
   const wait = Math.min(o.timeout, GREETING_WAIT);
   if (!o.tlsFirst) {
-    const first = await firstBytes(socket, wait);
+    const first = await firstLine(socket, wait);
     if (first === 'closed') return { kind: 'closed' };
     if (first !== null) {
       socket.destroy();
@@ -128,7 +155,7 @@ export async function sniffPort(
   // The server greeted in plaintext over our ClientHello: a fresh connection reads the greeting itself.
   const again = await openPort(o);
   if (!('socket' in again)) return { kind: 'smtp', greeting: '(plaintext)' };
-  const bytes = await firstBytes(again.socket, wait);
+  const bytes = await firstLine(again.socket, wait);
   again.socket.destroy();
   return bytes instanceof Buffer ? fromBytes(bytes) : { kind: 'smtp', greeting: '(plaintext)' };
 }

@@ -4,6 +4,7 @@
  */
 import { isPosternError, type PosternError } from '../../core/index.js';
 import type { CertificateInfo } from '../../tls/index.js';
+import { terminalSafe } from '../render-text.js';
 import type { Spoken } from './port.js';
 
 export type DoctorStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -89,10 +90,11 @@ export function protocolStep(
 ): { step: DoctorStep; mode?: SessionMode } {
   switch (spoken.kind) {
     case 'smtp': {
-      if (!spoken.greeting.startsWith('2') && spoken.greeting !== '(plaintext)') {
-        const busy = spoken.greeting.startsWith('4');
+      const greeting = terminalSafe(spoken.greeting);
+      if (!greeting.startsWith('2') && greeting !== '(plaintext)') {
+        const busy = greeting.startsWith('4');
         return {
-          step: step('protocol', 'fail', `the server greets with a refusal: "${spoken.greeting}"`, {
+          step: step('protocol', 'fail', `the server greets with a refusal: "${greeting}"`, {
             code: 'ESMTP_REJECTED',
             fix: busy
               ? 'the server is busy or shutting down: try again later'
@@ -104,14 +106,14 @@ export function protocolStep(
         return {
           step: step('protocol', 'fail', `port ${port} speaks plaintext SMTP, not implicit TLS`, {
             code: 'ETLS_PLAINTEXT_PORT',
-            detail: `greeting: ${spoken.greeting}`,
+            detail: `greeting: ${greeting}`,
             fix: 'use --tls starttls: this port starts in plaintext and upgrades to TLS with STARTTLS',
           }),
           mode: 'starttls',
         };
       }
       return {
-        step: step('protocol', 'ok', `plaintext SMTP: ${spoken.greeting}`),
+        step: step('protocol', 'ok', `plaintext SMTP: ${greeting}`),
         mode: requested === 'none' ? 'none' : 'starttls',
       };
     }
@@ -135,7 +137,7 @@ export function protocolStep(
         step: step(
           'protocol',
           'fail',
-          `port ${port} does not speak SMTP: it sent ${JSON.stringify(spoken.sample)}`,
+          `port ${port} does not speak SMTP: it sent "${terminalSafe(spoken.sample)}"`,
           {
             code: 'EPROTOCOL',
             fix: 'check the port number: submission is 587 or 465',
@@ -160,15 +162,22 @@ export function protocolStep(
   }
 }
 
+/** The certificate in one line; its names come from the server, so they are made safe for a terminal. */
 export function certificateText(cert: CertificateInfo): string {
   const names = cert.altNames.length > 0 ? cert.altNames.join(', ') : '(no alternative names)';
   const until = cert.validTo.toISOString().slice(0, 10);
-  return `certificate ${cert.subject} for ${names}, issued by ${cert.issuer}, valid until ${until} (${cert.daysLeft} days left)`;
+  return terminalSafe(
+    `certificate ${cert.subject} for ${names}, issued by ${cert.issuer}, valid until ${until} (${cert.daysLeft} days left)`,
+  );
 }
 
-/** The first DNS name of a certificate: what to connect as (or pass as --servername). */
+/** A host name as a command line may carry it: letters, digits, hyphens and dots (A-labels for IDNs). */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** The first DNS name of a certificate that is a plain host name: what to connect as (or pass as --servername). */
 export function certificateName(cert: CertificateInfo | undefined): string | undefined {
-  const dns = cert?.altNames.find((n) => n.startsWith('DNS:') && !n.includes('*'));
+  const dns = cert?.altNames.find((n) => n.startsWith('DNS:') && HOST_NAME.test(n.slice(4)));
   return dns?.slice(4);
 }
 
@@ -188,7 +197,7 @@ export function tlsFailure(err: PosternError, c: TlsFailureContext): DoctorStep 
   const detail = c.certificate ? certificateText(c.certificate) : undefined;
   const fail = (verdict: string, fix: string) =>
     step('tls', 'fail', verdict, { code: err.code, detail, fix });
-  const issuer = c.certificate?.issuer ?? 'its issuer';
+  const issuer = c.certificate ? terminalSafe(c.certificate.issuer) : 'its issuer';
   switch (err.code) {
     case 'ETLS_CERT_UNTRUSTED':
       return fail(

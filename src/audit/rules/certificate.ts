@@ -4,7 +4,7 @@
  * MTA-STS tells them to, so without either a bad certificate is a weakness (B), not an outage.
  */
 import type { AuditTarget, CertificateSummary, DnsPolicyResult, Finding, Grade, Severity } from '../types.js';
-import { finding, listText, type RuleContext, sameHost, type TargetRole } from './common.js';
+import { finding, handshakeWorked, listText, type RuleContext, sameHost, type TargetRole } from './common.js';
 import { FIXES } from './fixes.js';
 
 const DAY_MS = 86_400_000;
@@ -134,7 +134,19 @@ function signatureFindings(ctx: RuleContext, chain: readonly CertificateSummary[
 export function certificateFindings(ctx: RuleContext): Finding[] {
   const cert = ctx.certificate;
   const leaf = cert?.chain[0];
-  if (!cert || !leaf) return [];
+  if (!cert || !leaf) {
+    // With no handshake at all, tls.no-handshake says it; without STARTTLS there is no certificate to check.
+    if (!ctx.tlsExpected || !handshakeWorked(ctx)) return [];
+    return [
+      finding(
+        'cert.incomplete',
+        'medium',
+        'The certificate check did not complete',
+        `A TLS handshake worked, but ${cert ? 'the server sent no certificate' : 'the certificate check failed (see the errors)'}: the grade does not cover the certificate (trust, names, dates, key).`,
+        { cap: 'A-' },
+      ),
+    ];
+  }
   const out: Finding[] = [];
   const verifyError = cert.verifyError ?? '';
   // A validated chain can still carry an extra expired cross-sign that clients skip: then only the leaf counts.

@@ -38,6 +38,8 @@ export interface RuleContext {
   readonly smtp: SmtpScanResult | null;
   readonly dns: DnsPolicyResult | undefined;
   readonly now: Date;
+  /** TLS is expected: implicit TLS, or a STARTTLS port that offers STARTTLS (or where that is unknown). */
+  readonly tlsExpected: boolean;
   readonly trust: { readonly model: CertificateTrustModel; readonly why: string; readonly daneTa: boolean };
 }
 
@@ -59,6 +61,17 @@ export function finding(
     ...(extra.fix ? { fix: extra.fix } : {}),
     ...(extra.cap ? { cap: extra.cap } : {}),
   };
+}
+
+/** Whether any TLS handshake with the target completed (the scan saw a version, or the certificate came). */
+export function handshakeWorked(ctx: RuleContext): boolean {
+  const anyProtocol = ctx.tls ? Object.values(ctx.tls.protocols).some((v) => v === true) : false;
+  return anyProtocol || ctx.certificate !== null;
+}
+
+/** The protocol versions whose verdict is `value` (true = accepted, false = refused, null = not tested). */
+export function protocolsWhere(tls: TlsScanResult, value: boolean | null): ProtocolName[] {
+  return PROTOCOLS.filter((p) => tls.protocols[p] === value);
 }
 
 /** The suites the server accepted, per protocol, in report order. */

@@ -77,7 +77,7 @@ export const FIXES = {
   dhParams: {
     summary: 'Use DH parameters of at least 2048 bits (the RFC 7919 ffdhe2048 group or larger), or drop DHE.',
     postfix:
-      'smtpd_tls_dh1024_param_file = /etc/postfix/ffdhe3072.pem  (the name is historic: any size works; Postfix ≥ 3.7 defaults to 2048)',
+      'smtpd_tls_dh1024_param_file = /etc/postfix/ffdhe3072.pem  (the name is historic: any size works; the built-in prime is 2048 bits since Postfix 3.1, and Postfix ≥ 3.7 with OpenSSL 3 lets OpenSSL choose when the setting is empty or "auto")',
     exim: 'tls_dhparam = ffdhe3072',
     postern: 'Postern offers DHE only with OpenSSL’s built-in 2048-bit (or larger) groups',
   },
@@ -145,7 +145,7 @@ export const FIXES = {
     summary:
       'Make TLS work: a certificate and key loaded, TLS 1.2/1.3 enabled, and on port 465 TLS from the first byte.',
     postfix:
-      'smtpd_tls_chain_files = …/privkey.pem, …/fullchain.pem\nmaster.cf smtps (465): -o smtpd_tls_wrappermode=yes',
+      'smtpd_tls_chain_files = …/privkey.pem, …/fullchain.pem\nmaster.cf service submissions (465; older master.cf files call it smtps): -o smtpd_tls_wrappermode=yes',
     exim: 'tls_certificate = …/fullchain.pem\ntls_privatekey = …/privkey.pem\ntls_on_connect_ports = 465',
     postern: 'postern serve --listen tls://0.0.0.0:465 --cert fullchain.pem --key privkey.pem',
   },
@@ -174,7 +174,7 @@ export const FIXES = {
   vrfy: {
     summary: 'Turn off VRFY/EXPN (or answer 252) so the server cannot be used to find valid addresses.',
     postfix: 'disable_vrfy_command = yes  (Postfix never implements EXPN)',
-    exim: 'Leave acl_smtp_vrfy and acl_smtp_expn unset (the default denies), or acl_smtp_vrfy = acl_deny',
+    exim: 'Leave acl_smtp_vrfy and acl_smtp_expn unset: without an ACL Exim refuses EXPN and answers VRFY with 252 (older releases refuse it). Or deny both: acl_smtp_vrfy = acl_check_vrfy with an ACL "acl_check_vrfy: deny"',
     postern: 'Postern answers VRFY with 252 and has no EXPN',
   },
   smuggling: {

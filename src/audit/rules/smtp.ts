@@ -2,7 +2,7 @@
  * Findings about the SMTP dialogue around TLS: STARTTLS itself, AUTH before TLS, command injection across the
  * TLS boundary, address probing, and the opt-in smuggling and relay tests.
  */
-import type { Finding } from '../types.js';
+import type { Finding, RelayResult, SmtpScanResult } from '../types.js';
 import { finding, listText, type RuleContext } from './common.js';
 import { FIXES } from './fixes.js';
 
@@ -143,29 +143,7 @@ function activeTestFindings(ctx: RuleContext): Finding[] {
       );
     }
   }
-  if (smtp.relay) {
-    const relayed = smtp.relay.filter((r) => r.accepted);
-    if (relayed.length > 0) {
-      out.push(
-        finding(
-          'smtp.open-relay',
-          'critical',
-          'Open relay: mail for outside domains is accepted without authentication',
-          relayed.map((r) => `MAIL FROM:<${r.from}> RCPT TO:<${r.to}> → "${r.reply}"`).join('; '),
-          { cap: 'F', fix: FIXES.relay },
-        ),
-      );
-    } else if (smtp.relay.length > 0) {
-      out.push(
-        finding(
-          'smtp.open-relay.ok',
-          'ok',
-          'Not an open relay',
-          `All ${smtp.relay.length} relay attempts were refused at RCPT (no DATA was sent).`,
-        ),
-      );
-    }
-  }
+  if (smtp.relay) out.push(...relayFindings(smtp, smtp.relay));
   if (ctx.role === 'submission' && smtp.ehloAfterTls && smtp.authAfterTls.length === 0) {
     out.push(
       finding(
@@ -179,7 +157,105 @@ function activeTestFindings(ctx: RuleContext): Finding[] {
   return out;
 }
 
+function relayFindings(smtp: SmtpScanResult, relay: readonly RelayResult[]): Finding[] {
+  const out: Finding[] = [];
+  const relayed = relay.filter((r) => r.accepted === true);
+  const refused = relay.filter((r) => r.accepted === false);
+  // null: the attempt ended before the server answered RCPT, which is no refusal.
+  const untested = relay.filter((r) => r.accepted === null);
+  // Servers trust their own network by design: an accepted RCPT from there proves no open relay.
+  const source = smtp.relaySource;
+  const trusted = source === 'loopback' || source === 'private';
+  if (relayed.length > 0) {
+    const attempts = relayed.map((r) => `MAIL FROM:<${r.from}> RCPT TO:<${r.to}> → "${r.reply}"`).join('; ');
+    out.push(
+      trusted
+        ? finding(
+            'smtp.open-relay',
+            'medium',
+            `Relays for outside domains when asked from a ${source} address`,
+            `${attempts}. The test ran from a ${source} address, and most servers trust their local network (Postfix mynetworks, Exim relay_from_hosts): run the relay test from an outside host to see whether this is an open relay.`,
+            { fix: FIXES.relay },
+          )
+        : finding(
+            'smtp.open-relay',
+            'critical',
+            'Open relay: mail for outside domains is accepted without authentication',
+            attempts,
+            { cap: 'F', fix: FIXES.relay },
+          ),
+    );
+  } else if (relay.length > 0 && refused.length === relay.length) {
+    out.push(
+      finding(
+        'smtp.open-relay.ok',
+        'ok',
+        'Not an open relay',
+        `All ${relay.length} relay attempts were refused (no DATA was sent).`,
+      ),
+    );
+  }
+  if (relay.length === 0 || untested.length > 0) {
+    out.push(
+      finding(
+        'smtp.open-relay.untested',
+        'info',
+        relay.length === 0 ? 'The relay test could not run' : 'Some relay attempts could not be tested',
+        relay.length === 0
+          ? 'No relay attempt got as far as RCPT (see the notes).'
+          : untested.map((r) => `MAIL FROM:<${r.from}> RCPT TO:<${r.to}>: ${r.reply}`).join('; '),
+      ),
+    );
+  }
+  return out;
+}
+
+/** The SMTP checks that could have failed the target but have no verdict. */
+function untestedChecks(ctx: RuleContext, smtp: SmtpScanResult): string[] {
+  if (ctx.target.mode !== 'starttls') return [];
+  const out: string[] = [];
+  if (smtp.starttlsOffered === null) out.push('whether STARTTLS is offered');
+  const auth = smtp.authBeforeTls;
+  if (auth.offered.length === 0 && auth.accepted === null) {
+    out.push(`AUTH before TLS${auth.reply ? ` (${auth.reply})` : ''}`);
+  }
+  if (smtp.starttlsOffered === true && smtp.starttlsInjection.vulnerable === null) {
+    const why = smtp.starttlsInjection.evidence;
+    out.push(`STARTTLS command injection${why ? ` (${why})` : ''}`);
+  }
+  return out;
+}
+
+function incompleteFindings(ctx: RuleContext): Finding[] {
+  const smtp = ctx.smtp;
+  const untested = smtp
+    ? untestedChecks(ctx, smtp)
+    : [
+        ctx.target.mode === 'starttls'
+          ? 'STARTTLS, AUTH before TLS, STARTTLS command injection and VRFY/EXPN'
+          : 'the EHLO after TLS and VRFY/EXPN',
+      ];
+  if (untested.length === 0) return [];
+  const them = smtp && untested.length === 1 ? 'it' : 'them';
+  return [
+    finding(
+      'smtp.incomplete',
+      'medium',
+      smtp ? 'Some SMTP checks did not complete' : 'The SMTP checks did not run',
+      smtp
+        ? `No verdict for ${listText(untested)}: the grade does not cover ${them}.`
+        : `The SMTP probe failed (see the errors), so ${untested[0]} went unchecked: the grade does not cover them.`,
+      { cap: 'A-' },
+    ),
+  ];
+}
+
 /** Every SMTP finding for the target. */
 export function smtpFindings(ctx: RuleContext): Finding[] {
-  return [...starttlsFindings(ctx), ...probingFindings(ctx), ...activeTestFindings(ctx)];
+  return [
+    ...starttlsFindings(ctx),
+    ...probingFindings(ctx),
+    ...activeTestFindings(ctx),
+    ...incompleteFindings(ctx),
+  ];
 }

@@ -3,8 +3,17 @@
  * (renegotiation, compression, fallback SCSV). Caps follow SSL Labs' grading guide where it applies to mail,
  * see docs/audit-grading.md.
  */
-import type { CipherWeakness, Finding, Grade, ProtocolName, Severity } from '../types.js';
-import { acceptedSuites, type Fix, finding, listText, type RuleContext, suiteList } from './common.js';
+import type { CipherWeakness, Finding, Grade, ProtocolName, Severity, TlsScanResult } from '../types.js';
+import {
+  acceptedSuites,
+  type Fix,
+  finding,
+  handshakeWorked,
+  listText,
+  protocolsWhere,
+  type RuleContext,
+  suiteList,
+} from './common.js';
 import { FIXES } from './fixes.js';
 
 interface WeakClass {
@@ -133,12 +142,6 @@ const PROTOCOL_FINDINGS: readonly (readonly [
   ['TLSv1.1', { id: 'tls.protocol.tls11', severity: 'medium', cap: 'B', title: 'TLS 1.1 is offered' }],
 ];
 
-/** Whether any TLS handshake with the target completed (the scan saw a version, or the certificate came). */
-export function handshakeWorked(ctx: RuleContext): boolean {
-  const anyProtocol = ctx.tls ? Object.values(ctx.tls.protocols).some((v) => v === true) : false;
-  return anyProtocol || ctx.certificate !== null;
-}
-
 function protocolFindings(ctx: RuleContext): Finding[] {
   const tls = ctx.tls;
   if (!tls) return [];
@@ -155,7 +158,9 @@ function protocolFindings(ctx: RuleContext): Finding[] {
   }
   const modern = tls.protocols['TLSv1.2'] === true || tls.protocols['TLSv1.3'] === true;
   const old = (['SSLv2', 'SSLv3', 'TLSv1.0', 'TLSv1.1'] as const).filter((p) => tls.protocols[p] === true);
-  if (!modern && old.length > 0) {
+  // Only refusals prove the absence; an untested version is reported by tls.protocol.untested.
+  const noModern = tls.protocols['TLSv1.2'] === false && tls.protocols['TLSv1.3'] === false;
+  if (noModern && old.length > 0) {
     out.push(
       finding(
         'tls.protocol.no-tls12',
@@ -323,19 +328,78 @@ function featureFindings(ctx: RuleContext): Finding[] {
   return out;
 }
 
+/** What to try when nothing could be tested: the other transport, named as the CLI flag that forces it. */
+function otherTransport(ctx: RuleContext): string {
+  return ctx.target.mode === 'implicit'
+    ? ' The port may start in plaintext (like 25 and 587): then audit it with --starttls.'
+    : ' Either the server stalls or refuses at EHLO or STARTTLS, or the port expects TLS from the first byte (like 465): then audit it with --tls.';
+}
+
+/** Why no handshake worked, from the verdicts the scan actually has: refused, or never tested. */
+function noHandshakeEvidence(ctx: RuleContext): string {
+  const tls = ctx.tls;
+  if (!tls)
+    return `The TLS scan and the certificate check both failed; see the errors.${otherTransport(ctx)}`;
+  const refused = protocolsWhere(tls, false);
+  const untested = protocolsWhere(tls, null);
+  if (untested.length === 0)
+    return 'The server refused every protocol version we offered (SSLv2 to TLS 1.3).';
+  const tested =
+    refused.length === 0
+      ? 'No protocol version could be tested: no attempt got a usable answer'
+      : `${listText(refused)} ${refused.length === 1 ? 'was' : 'were'} refused; ${listText(untested)} could not be tested: they got no usable answer`;
+  return `${tested} (see the notes).${otherTransport(ctx)}`;
+}
+
+/** A handshake worked, but the scan has no verdicts to grade (it failed, or none of its versions answered). */
+function scanIncomplete(ctx: RuleContext, tls: TlsScanResult | null): Finding | undefined {
+  const negotiated = ctx.certificate
+    ? ` (the certificate check negotiated ${ctx.certificate.negotiated.version})`
+    : '';
+  let evidence: string;
+  if (!tls) {
+    evidence = `A handshake worked${negotiated}, but the protocol and cipher scan failed (see the errors)`;
+  } else if (protocolsWhere(tls, true).length === 0) {
+    const untested = protocolsWhere(tls, null);
+    evidence =
+      untested.length === 6
+        ? `A handshake worked${negotiated}, but the scan could test no protocol version (see the notes)`
+        : `A handshake worked${negotiated}, but the scan saw no protocol version accepted${untested.length > 0 ? ` and could not test ${listText(untested)}` : ''} (see the notes)`;
+  } else {
+    return undefined;
+  }
+  return finding(
+    'tls.scan-incomplete',
+    'medium',
+    'The protocol and cipher scan did not complete',
+    `${evidence}: the grade does not cover protocols and ciphers.`,
+    { cap: 'A-' },
+  );
+}
+
+/** Some versions answered and some could not be tested: the grade assumes the untested ones are off. */
+function untestedProtocols(tls: TlsScanResult): Finding | undefined {
+  const untested = protocolsWhere(tls, null);
+  if (untested.length === 0 || protocolsWhere(tls, true).length === 0) return undefined;
+  // An untested legacy version might have capped the grade; an untested TLS 1.2 or 1.3 only costs the A+.
+  const mightCap = untested.some((p) => p !== 'TLSv1.2' && p !== 'TLSv1.3');
+  return finding(
+    'tls.protocol.untested',
+    mightCap ? 'medium' : 'low',
+    `${listText(untested)} could not be tested`,
+    `The probes for ${listText(untested)} got no usable answer (see the notes): the grade assumes ${untested.length === 1 ? 'it is' : 'they are'} not offered.`,
+    mightCap ? { cap: 'A-' } : {},
+  );
+}
+
 /** Every TLS finding for the target. */
-export function tlsFindings(ctx: RuleContext, tlsExpected: boolean): Finding[] {
-  if (tlsExpected && !handshakeWorked(ctx)) {
+export function tlsFindings(ctx: RuleContext): Finding[] {
+  if (ctx.tlsExpected && !handshakeWorked(ctx)) {
     return [
-      finding(
-        'tls.no-handshake',
-        'critical',
-        'No TLS handshake succeeded',
-        ctx.tls
-          ? 'The server refused every protocol version we offered.'
-          : 'The TLS scan and the certificate check both failed; see the errors.',
-        { cap: 'F', fix: FIXES.handshake },
-      ),
+      finding('tls.no-handshake', 'critical', 'No TLS handshake succeeded', noHandshakeEvidence(ctx), {
+        cap: 'F',
+        fix: FIXES.handshake,
+      }),
     ];
   }
   const out = [
@@ -344,15 +408,11 @@ export function tlsFindings(ctx: RuleContext, tlsExpected: boolean): Finding[] {
     ...keyExchangeFindings(ctx),
     ...featureFindings(ctx),
   ];
-  if (tlsExpected && !ctx.tls) {
-    out.push(
-      finding(
-        'tls.scan-incomplete',
-        'medium',
-        'The protocol and cipher scan did not complete',
-        'A handshake worked, but the protocol and cipher scan failed (see the errors): the grade does not cover protocols and ciphers.',
-      ),
-    );
+  if (ctx.tlsExpected) {
+    const incomplete = scanIncomplete(ctx, ctx.tls);
+    const untested = ctx.tls && !incomplete ? untestedProtocols(ctx.tls) : undefined;
+    if (incomplete) out.push(incomplete);
+    if (untested) out.push(untested);
   }
   return out;
 }
