@@ -122,6 +122,15 @@ describe('postern audit', () => {
     });
   });
 
+  test('--tls on a STARTTLS port: grade F, every verdict "not tested", advice in flags', async () => {
+    const run = await runCli(['audit', `127.0.0.1:${server.port(0)}`, '--tls', '--timeout', '3'], { home });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /No TLS handshake succeeded/);
+    assert.match(run.stdout, /use\s+--starttls/);
+    assert.doesNotMatch(run.stdout, /tls: '/, 'library wording on the command line');
+    assert.match(run.stdout, /\n {2}F\n/);
+  });
+
   test('usage errors: no target, target and --domain, --smuggling without addresses, a bad target', async () => {
     for (const args of [
       ['audit'],

@@ -13,6 +13,7 @@ import { GRADES, type Grade } from '../../audit/types.js';
 import { parseTarget } from '../cert/show.js';
 import { CliError } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
+import { cliHint } from '../hints.js';
 import type { Output } from '../output.js';
 import { readInputFile } from '../send/message.js';
 
@@ -104,6 +105,18 @@ function checkFlagScope(flags: AuditFlags): void {
   );
 }
 
+/** Probe errors carry the library's advice (`tls: 'starttls'`); on this command line it is a flag. */
+function withFlagWording(report: AuditReport): AuditReport {
+  const reword = (text: string) =>
+    text
+      .replace(/use tls: 'starttls'/g, 'use --starttls')
+      .replace(/use tls: 'implicit'/g, 'use --tls')
+      .replace(/tls: 'implicit'/g, '--tls')
+      .replace(/tls: 'starttls'/g, '--starttls');
+  if (report.errors.length === 0) return report;
+  return { ...report, errors: report.errors.map((e) => ({ ...e, message: cliHint(reword(e.message)) })) };
+}
+
 /** Runs `postern audit`; returns the exit code. */
 export async function runAudit(
   target: string | undefined,
@@ -150,7 +163,8 @@ export async function runAudit(
       concurrency: flags.concurrency,
       profile: flags.profile,
     };
-    const report = await auditDomain(options);
+    const found = await auditDomain(options);
+    const report = { ...found, reports: found.reports.map(withFlagWording) };
     grade = report.grade;
     json = report;
     text = renderDomainText(report, { style, width: Math.min(output.stdout.columns ?? 100, 120) });
@@ -169,7 +183,7 @@ export async function runAudit(
       smuggling: flags.smuggling ? { from: flags.from as string, to: flags.to as string } : undefined,
       relayTest: flags.relayTest ? { from: flags.from, outsideDomain: flags.outsideDomain } : undefined,
     });
-    const report = buildReport({ ...result, role: flags.role, profile: flags.profile });
+    const report = withFlagWording(buildReport({ ...result, role: flags.role, profile: flags.profile }));
     grade = report.grade.grade;
     json = report;
     text = renderText(report, { style, width: Math.min(output.stdout.columns ?? 100, 120) });
