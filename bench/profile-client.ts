@@ -45,7 +45,13 @@ try {
   const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--expose-gc', ...(dir === 'none' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]), '--import', 'tsx', worker],
+    [
+      '--expose-gc',
+      ...(dir === 'none' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]),
+      '--import',
+      'tsx',
+      worker,
+    ],
     { env: { ...process.env, BENCH_JOB: JSON.stringify(job) }, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   await new Promise((resolve) => child.on('exit', resolve));
