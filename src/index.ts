@@ -115,6 +115,7 @@ export {
   MaildirStore,
   type MaildirStoreOptions,
   MemoryStore,
+  type MemoryStoreOptions,
   type MessageStore,
   type RemoteInfo,
   reject,

@@ -16,7 +16,7 @@ export type {
   SessionInfo,
 } from './session.js';
 export { MaildirStore, type MaildirStoreOptions } from './stores/maildir.js';
-export { MemoryStore } from './stores/memory.js';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { MessageStore, StoredMessage } from './stores/types.js';
 export {
   type AddUserOptions,

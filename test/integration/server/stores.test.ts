@@ -70,6 +70,38 @@ describe('stores', () => {
     }
   });
 
+  test('MemoryStore full: 452 4.3.1 after the data, 552 5.3.4 for what can never fit; the session goes on', async () => {
+    const store = new MemoryStore({ maxMessages: 1, maxBytes: 4096 });
+    const s = await startServer({ store, receivedHeader: false });
+    const c = await RawClient.connect(s.port());
+    try {
+      await c.reply();
+      await c.command('EHLO client.test');
+      const transaction = async (body: string) => {
+        assert.equal((await c.command('MAIL FROM:<a@example.com>')).code, 250);
+        assert.equal((await c.command('RCPT TO:<b@example.org>')).code, 250);
+        assert.equal((await c.command('DATA')).code, 354);
+        const done = await c.command(`${body}\r\n.`);
+        return `${done.code} ${done.text}`;
+      };
+      assert.match(await transaction('Subject: one\r\n\r\nfirst'), /^250 /);
+      assert.equal(await transaction('Subject: two\r\n\r\nsecond'), '452 4.3.1 Insufficient system storage');
+      assert.equal((await c.command('NOOP')).code, 250);
+      store.clear();
+      // 200 KB: several reads, so the store refuses while the rest is still arriving (and is dropped).
+      const big = `Subject: big\r\n\r\n${`${'x'.repeat(76)}\r\n`.repeat(2600)}`;
+      assert.equal(await transaction(big), '552 5.3.4 Message too big for system');
+      assert.match(await transaction('Subject: three\r\n\r\nthird'), /^250 /);
+      assert.deepEqual(
+        store.messages.map((m) => m.data.toString()),
+        ['Subject: three\r\n\r\nthird\r\n'],
+      );
+    } finally {
+      c.close();
+      await s.close();
+    }
+  });
+
   test('durability: kill -9 right after the 250, and the message is in new/', async () => {
     const dir = join(await tempDir('durable'), 'Maildir');
     const child = spawn(
