@@ -27,6 +27,48 @@ interface Idle<T> {
   readonly timer: NodeJS.Timeout;
 }
 
+interface Waiter<T> {
+  readonly resolve: (c: T) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * First in, first out, O(1) at both ends. Thousands of sends may wait for one connection; Array#shift on a
+ * long array moves every element, which cost microseconds per message in the pooled benchmark.
+ */
+class Queue<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    // Drop the consumed front once it is most of the array (amortised O(1)).
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Takes every item out, oldest first. */
+  drain(): T[] {
+    const all = this.#items.slice(this.#head) as T[];
+    this.#items = [];
+    this.#head = 0;
+    return all;
+  }
+}
+
 /**
  * A bounded set of reusable connections. `acquire` hands out an idle one or opens a new one while under
  * `maxConnections`, else waits; `release` returns it, retiring it when it is broken or past its limits.
@@ -39,7 +81,7 @@ export class Pool<T extends Poolable> {
   readonly #idleTimeout: number;
   #idle: Idle<T>[] = [];
   #count = 0;
-  #waiters: { resolve: (c: T) => void; reject: (e: unknown) => void }[] = [];
+  #waiters = new Queue<Waiter<T>>();
   #closed = false;
 
   constructor(open: () => Promise<T>, options: PoolOptions = {}) {
@@ -98,7 +140,7 @@ export class Pool<T extends Poolable> {
   /** Quits idle connections and refuses new work; in-use connections are retired when released. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const w of this.#waiters.splice(0)) w.reject(closedError());
+    for (const w of this.#waiters.drain()) w.reject(closedError());
     const idle = this.#idle.splice(0);
     await Promise.all(
       idle.map(async (i) => {
