@@ -54,35 +54,64 @@ function encodeLines(block: Buffer, leadingCrlf: boolean): Buffer {
 }
 
 /**
- * Base64 of a stream of chunks.
- *
- * @example for await (const lines of base64Lines(source.read())) socket.write(lines);
+ * Streaming base64: the bytes of a partial line are carried from one chunk to the next, and every block
+ * after the first starts with the CRLF that ends the line before it.
  */
-export async function* base64Lines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let carry: Buffer = Buffer.alloc(0);
-  let started = false;
-  for await (let chunk of chunks) {
-    if (carry.length > 0) {
+export class Base64Encoder {
+  #carry: Buffer = Buffer.alloc(0);
+  #started = false;
+
+  /** Encodes `chunk` a block at a time, handing each block of lines to `emit`; `chunk` may be reused then. */
+  write(chunk: Buffer, emit: (lines: Buffer) => void): void {
+    if (this.#carry.length > 0) {
       // Complete the carried partial line from the front of this chunk.
-      const need = LINE_BYTES - carry.length;
+      const need = LINE_BYTES - this.#carry.length;
       if (chunk.length < need) {
-        carry = Buffer.concat([carry, chunk]);
-        continue;
+        this.#carry = Buffer.concat([this.#carry, chunk]);
+        return;
       }
-      yield encodeLines(Buffer.concat([carry, chunk.subarray(0, need)]), started);
-      started = true;
+      emit(this.#encode(Buffer.concat([this.#carry, chunk.subarray(0, need)])));
       chunk = chunk.subarray(need);
     }
     const whole = chunk.length - (chunk.length % LINE_BYTES);
     // Large chunks are encoded a block at a time: the encoded text of a block stays a small string.
     for (let at = 0; at < whole; at += BLOCK_BYTES) {
-      yield encodeLines(chunk.subarray(at, Math.min(at + BLOCK_BYTES, whole)), started);
-      started = true;
+      emit(this.#encode(chunk.subarray(at, Math.min(at + BLOCK_BYTES, whole))));
     }
-    // Copied: the caller may reuse its chunk after we return control.
-    carry = Buffer.from(chunk.subarray(whole));
+    // Copied: the caller may reuse its chunk.
+    this.#carry = Buffer.from(chunk.subarray(whole));
   }
-  if (carry.length > 0) yield encodeLines(carry, started);
+
+  /** Encodes the last, partial line, if any. */
+  end(emit: (lines: Buffer) => void): void {
+    if (this.#carry.length > 0) emit(this.#encode(this.#carry));
+    this.#carry = Buffer.alloc(0);
+  }
+
+  #encode(block: Buffer): Buffer {
+    const lines = encodeLines(block, this.#started);
+    this.#started = true;
+    return lines;
+  }
+}
+
+/**
+ * Base64 of a stream of chunks.
+ *
+ * @example for await (const lines of base64Lines(source.read())) socket.write(lines);
+ */
+export async function* base64Lines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const encoder = new Base64Encoder();
+  const blocks: Buffer[] = [];
+  const emit = (lines: Buffer): void => {
+    blocks.push(lines);
+  };
+  for await (const chunk of chunks) {
+    encoder.write(chunk, emit);
+    yield* blocks.splice(0);
+  }
+  encoder.end(emit);
+  yield* blocks;
 }
 
 /** Base64 of bytes in memory, as one Buffer of lines. */

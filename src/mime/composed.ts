@@ -8,6 +8,9 @@ import { Readable } from 'node:stream';
 import type { ComposedMessage } from './message.js';
 import type { ContentSource } from './source.js';
 
+/** Each stream keeps its message (and so the message's sources) alive while the stream is reachable. */
+const streamOwners = new WeakMap<Readable, Composed>();
+
 const released = new FinalizationRegistry<readonly ContentSource[]>((owned) => {
   for (const source of owned) source.dispose().catch(() => {});
 });
@@ -41,16 +44,13 @@ export class Composed implements ComposedMessage {
   }
 
   stream(): Readable {
-    return Readable.from(this.#chunks(), { objectMode: false, highWaterMark: 64 * 1024 });
+    const stream = Readable.from(this.#render(), { objectMode: false, highWaterMark: 64 * 1024 });
+    streamOwners.set(stream, this);
+    return stream;
   }
 
   async dispose(): Promise<void> {
     released.unregister(this);
     await Promise.all(this.#owned.map((source) => source.dispose()));
-  }
-
-  // A method, so the generator holds `this`: the object (and its sources) stay alive while a stream is read.
-  async *#chunks(): AsyncGenerator<Buffer> {
-    yield* this.#render();
   }
 }

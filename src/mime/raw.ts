@@ -48,7 +48,8 @@ async function scan(source: ContentSource): Promise<Scan> {
   let eightBit = false;
   let head = Buffer.alloc(0);
   let headDone = false;
-  for await (const chunk of source.read()) {
+  // Transient: nothing here keeps a chunk (the header is copied by concat).
+  for await (const chunk of source.read({ transient: true })) {
     size += chunk.length;
     if (!eightBit && !isAscii(chunk)) eightBit = true;
     if (!headDone) {

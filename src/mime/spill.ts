@@ -15,7 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { describeType } from './input.js';
-import { type ContentSource, READ_BYTES } from './source.js';
+import {
+  type ContentSource,
+  giveBackReadBuffer,
+  READ_BYTES,
+  type ReadOptions,
+  takeReadBuffer,
+} from './source.js';
 
 /** Streams up to this size stay in memory. */
 export const SPILL_MEMORY_LIMIT = 1024 * 1024;
@@ -90,20 +96,26 @@ export class SpillSource implements ContentSource {
     if (this.#failed) throw this.#error;
   }
 
-  async *read(): AsyncIterable<Buffer> {
+  async *read(options: ReadOptions = {}): AsyncIterable<Buffer> {
     this.#start();
-    let position = 0;
-    for (;;) {
-      if (this.#failed) throw this.#error;
-      if (position < this.#length) {
-        const piece = await this.#readAt(position);
-        position += piece.length;
-        yield piece;
-      } else if (this.#done) {
-        return;
-      } else {
-        await new Promise<void>((resolve) => this.#waiting.add(resolve));
+    // Transient reads from the temp file reuse one buffer (no read is left running when this ends).
+    const buffer = options.transient ? takeReadBuffer() : undefined;
+    try {
+      let position = 0;
+      for (;;) {
+        if (this.#failed) throw this.#error;
+        if (position < this.#length) {
+          const piece = await this.#readAt(position, buffer);
+          position += piece.length;
+          yield piece;
+        } else if (this.#done) {
+          return;
+        } else {
+          await new Promise<void>((resolve) => this.#waiting.add(resolve));
+        }
       }
+    } finally {
+      if (buffer) giveBackReadBuffer(buffer);
     }
   }
 
@@ -122,10 +134,10 @@ export class SpillSource implements ContentSource {
     }
   }
 
-  async #readAt(position: number): Promise<Buffer> {
+  async #readAt(position: number, into: Buffer | undefined): Promise<Buffer> {
     if (this.#file) {
       const want = Math.min(READ_BYTES, this.#length - position);
-      const buffer = Buffer.allocUnsafe(want);
+      const buffer = into ?? Buffer.allocUnsafe(want);
       const { bytesRead } = await this.#file.read(buffer, 0, want, position);
       if (bytesRead === 0) throw new Error('the spill file ended early');
       return buffer.subarray(0, bytesRead);

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { compose } from '../../../src/mime/index.js';
 import type { Message } from '../../../src/mime/message.js';
 import { assertWellFormed, BASE, bytesOf, fieldValue, headerBlock, rejectsWith, render } from './support.js';
@@ -423,6 +425,39 @@ describe('bodies', () => {
     await assert.rejects(bytesOf(composed), /changed after the message was composed/);
   });
 
+  test('file reads abandoned part-way or running side by side keep to their own buffers', async () => {
+    // Reads reuse pooled buffers: an abandoned read must finish before its buffer is reused.
+    const data = Buffer.alloc(1_000_003);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919 + (i >> 9)) % 251;
+    const path = join(dir, 'varied.bin');
+    await writeFile(path, data);
+    const fixed = { ...BASE, date: new Date(0), messageId: '<x@y.z>' };
+    const strip = (x: Buffer) => x.toString('latin1').replace(/=_postern_[A-Za-z0-9_-]+/g, 'B');
+    const inMemory = await compose({ ...fixed, attachments: [{ filename: 'varied.bin', content: data }] });
+    const reference = strip(await bytesOf(inMemory));
+    const composed = await compose({ ...fixed, attachments: [{ path }] });
+    for await (const _ of composed.stream()) break;
+    const [a, b] = await Promise.all([bytesOf(composed), bytesOf(composed)]);
+    assert.equal(strip(a), reference);
+    assert.equal(strip(b), reference);
+  });
+
+  test('a file cut short while it is read is an error, not a short message', async () => {
+    const path = join(dir, 'shrinking.bin');
+    await writeFile(path, Buffer.alloc(3_000_000, 1));
+    const composed = await compose({ ...BASE, attachments: [{ path }] });
+    const chunks = composed.stream()[Symbol.asyncIterator]();
+    await chunks.next();
+    await truncate(path, 1000);
+    await rejectsWith(
+      async () => {
+        while (!(await chunks.next()).done);
+      },
+      'EINVALID_ARGUMENT',
+      /ended after \d+ of 3000000 bytes/,
+    );
+  });
+
   test('a Readable body or attachment is replayed identically; size is then unknown', async () => {
     const big = Buffer.alloc(3 * 1024 * 1024 + 5, 'abc');
     const composed = await compose({
@@ -484,6 +519,32 @@ describe('bodies', () => {
     const [a, b] = await Promise.all([bytesOf(composed), bytesOf(composed)]);
     assert.ok(a.equals(b));
     await composed.dispose();
+  });
+
+  test('a stream keeps its message alive: collecting the message mid-read does not release its sources', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const big = Buffer.alloc(3 * 1024 * 1024, 'abc');
+    const streamOf = async () =>
+      (
+        await compose({
+          ...BASE,
+          attachments: [
+            { filename: 'a.bin', content: Readable.from([big.subarray(0, 10), big.subarray(10)]) },
+          ],
+        })
+      ).stream();
+    const stream = await streamOf();
+    let chunks = 0;
+    const parts: Buffer[] = [];
+    for await (const chunk of stream) {
+      parts.push(chunk as Buffer);
+      if (chunks++ % 4 === 0) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }
+    assert.ok(Buffer.concat(parts).toString().includes(big.subarray(0, 57).toString('base64')));
   });
 
   test('a stream that fails makes stream() fail', async () => {
