@@ -161,7 +161,10 @@ function rejectMandatoryExtension(attributes: readonly ScramAttribute[]): void {
 
 function decodeBase64(value: string, what: string): Buffer {
   if (!BASE64.test(value)) throw malformed(`${what} is not valid base64`);
-  return Buffer.from(value, 'base64');
+  const bytes = Buffer.from(value, 'base64');
+  // Only the canonical spelling: unused low bits before "=" must be zero, or two texts would carry one proof.
+  if (bytes.toString('base64') !== value) throw malformed(`${what} is not canonical base64`);
+  return bytes;
 }
 
 function malformed(what: string): AuthError {

@@ -98,3 +98,31 @@ test('mutating one byte of a valid SCRAM client-final never authenticates', asyn
     { numRuns: 150 },
   );
 });
+
+test('a proof in non-canonical base64 (unused bits before "=" set) is refused, not decoded to the same bytes', async () => {
+  const credentials = await store;
+  const client = createSaslClient(
+    'SCRAM-SHA-256-PLUS',
+    { user: 'user', pass: 'pencil' },
+    { channelBinding: { type: 'tls-exporter', data: context.channelBinding['tls-exporter'] } },
+  );
+  const server = createSaslServer('SCRAM-SHA-256-PLUS', credentials, context);
+  const first = await server.start(await client.initialResponse());
+  assert.equal(first.type, 'challenge');
+  const final = await client.respond(first.type === 'challenge' ? first.data : Buffer.alloc(0));
+  // A 32-byte proof is 43 base64 characters and "="; the last character carries 2 unused bits.
+  const text = final.toString('latin1');
+  assert.match(text, /,p=[A-Za-z0-9+/]{43}=$/);
+  const last = text.length - 2;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const value = alphabet.indexOf(text[last]!);
+  const sibling = alphabet[value ^ 1]!; // same 4 data bits, one unused bit flipped
+  const mutated = Buffer.from(text.slice(0, last) + sibling + text.slice(last + 1), 'latin1');
+  assert.deepEqual(
+    Buffer.from(mutated.toString('latin1').split(',p=')[1]!, 'base64'),
+    Buffer.from(text.split(',p=')[1]!, 'base64'),
+    'both spellings decode to the same proof',
+  );
+  const step = await server.next(mutated);
+  assert.equal(step.type, 'failure');
+});
