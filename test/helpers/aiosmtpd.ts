@@ -2,13 +2,11 @@
  * An aiosmtpd (Python) SMTP server on 127.0.0.1 for interop tests: see aiosmtpd_server.py.
  * Runs with Debian's /usr/bin/python3 (SYSTEM_PYTHON), which has python3-aiosmtpd.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testPki } from './certs.js';
-import { isAlive, onExit, signalPid, sleepSync, unrefChild } from './cleanup.js';
-import { SYSTEM_PYTHON } from './peers.js';
+import { startPythonServer } from './python-server.js';
 import { removeTempDir, tempDir } from './tmp.js';
 
 const SERVER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'aiosmtpd_server.py');
@@ -70,7 +68,7 @@ export async function startAiosmtpd(opts: AiosmtpdOptions = {}): Promise<Aiosmtp
   const tls = opts.tls ?? 'starttls';
   const pki = await testPki();
   const dir = await tempDir('aiosmtpd');
-  const args = [SERVER_SCRIPT, '--outdir', dir, '--tls', tls, '--cert', pki.certFile, '--key', pki.keyFile];
+  const args = ['--outdir', dir, '--tls', tls, '--cert', pki.certFile, '--key', pki.keyFile];
   if (opts.authUsers?.length) {
     args.push('--users', JSON.stringify(opts.authUsers));
     if (opts.authRequired !== false) args.push('--auth-required');
@@ -79,67 +77,11 @@ export async function startAiosmtpd(opts: AiosmtpdOptions = {}): Promise<Aiosmtp
   if (opts.smtputf8) args.push('--smtputf8');
   if (opts.dataSizeLimit !== undefined) args.push('--data-size-limit', String(opts.dataSizeLimit));
 
-  // stdin is a pipe the server watches: when this process dies, however, the server exits.
-  const child: ChildProcess = spawn(SYSTEM_PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  // The server never keeps the test process alive: a forgotten stop() must not hang the test run
-  // (the exit handler and the stdin watch still stop the server).
-  unrefChild(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d.toString();
+  const server = await startPythonServer('startAiosmtpd', SERVER_SCRIPT, args, {
+    timeoutMs: opts.timeoutMs,
+    onStop: () => removeTempDir(dir),
   });
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const unregister = onExit(() => {
-    if (child.pid && isAlive(child.pid)) {
-      signalPid(child.pid, 'SIGTERM');
-      for (let i = 0; i < 50 && isAlive(child.pid); i++) sleepSync(20);
-      signalPid(child.pid, 'SIGKILL');
-    }
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (err) => {
-      stderr += String(err);
-      resolve();
-    });
-  });
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    unregister();
-    await removeTempDir(dir);
-  };
-
-  const port = await new Promise<number>((resolve, reject) => {
-    const timeoutMs = opts.timeoutMs ?? 10000;
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      child.stdout!.off('data', check);
-      reject(new Error(`startAiosmtpd: ${why}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
-    };
-    const timer = setTimeout(() => fail(`no READY line within ${timeoutMs} ms`), timeoutMs);
-    const check = () => {
-      const m = /^READY (\d+)$/m.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', check);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', check);
-    void exited.then(() => fail(`server exited during startup (code ${child.exitCode})`));
-  }).catch(async (err: unknown) => {
-    await stop();
-    throw err;
-  });
+  const { port, child } = server;
 
   const messages = async (): Promise<AiosmtpdMessage[]> => {
     const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
@@ -168,13 +110,13 @@ export async function startAiosmtpd(opts: AiosmtpdOptions = {}): Promise<Aiosmtp
         if (list.length >= count) return list;
         if (Date.now() > deadline) {
           throw new Error(
-            `aiosmtpd waitForMessages: ${list.length}/${count} message(s) after ${timeoutMs} ms\n--- stderr ---\n${stderr}`,
+            `aiosmtpd waitForMessages: ${list.length}/${count} message(s) after ${timeoutMs} ms\n--- stderr ---\n${server.stderr()}`,
           );
         }
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    stderr: () => stderr,
-    stop,
+    stderr: server.stderr,
+    stop: server.stop,
   };
 }

@@ -4,12 +4,10 @@
  * Runs with Debian's /usr/bin/python3 (SYSTEM_PYTHON), which has python3-dnslib; check with
  * `peerSkip('dnslib')` first.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isAlive, onExit, signalPid, sleepSync, unrefChild } from './cleanup.js';
-import { SYSTEM_PYTHON } from './peers.js';
+import { startPythonServer } from './python-server.js';
 import { removeTempDir, tempDir } from './tmp.js';
 
 const SERVER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'dns-server.py');
@@ -72,69 +70,14 @@ export async function startDnsServer(
   const dir = await tempDir('dns');
   const zoneFile = join(dir, 'zone.json');
   await writeFile(zoneFile, JSON.stringify(zone));
-  // stdin is a pipe the server watches: when this process dies, however, the server exits.
-  const child: ChildProcess = spawn(SYSTEM_PYTHON, [SERVER_SCRIPT, '--zone', zoneFile], {
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const server = await startPythonServer('startDnsServer', SERVER_SCRIPT, ['--zone', zoneFile], {
+    timeoutMs: opts.timeoutMs,
+    onStop: () => removeTempDir(dir),
   });
-  unrefChild(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const unregister = onExit(() => {
-    if (child.pid && isAlive(child.pid)) {
-      signalPid(child.pid, 'SIGTERM');
-      for (let i = 0; i < 50 && isAlive(child.pid); i++) sleepSync(20);
-      signalPid(child.pid, 'SIGKILL');
-    }
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (err) => {
-      stderr += String(err);
-      resolve();
-    });
-  });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    unregister();
-    await removeTempDir(dir);
-  };
-
-  const port = await new Promise<number>((resolve, reject) => {
-    const timeoutMs = opts.timeoutMs ?? 10_000;
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      child.stdout!.off('data', check);
-      reject(new Error(`startDnsServer: ${why}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
-    };
-    const timer = setTimeout(() => fail(`no READY line within ${timeoutMs} ms`), timeoutMs);
-    const check = () => {
-      const m = /^READY (\d+)$/m.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', check);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', check);
-    void exited.then(() => fail(`server exited during startup (code ${child.exitCode})`));
-  }).catch(async (err: unknown) => {
-    await stop();
-    throw err;
-  });
+  const { port, child } = server;
 
   const queries = (): DnsQueryLog[] =>
-    [...stdout.matchAll(/^QUERY (udp|tcp) (\S*) (\S+) DO=([01])$/gm)].map((m) => ({
+    [...server.stdout().matchAll(/^QUERY (udp|tcp) (\S*) (\S+) DO=([01])$/gm)].map((m) => ({
       transport: m[1] as 'udp' | 'tcp',
       name: m[2] as string,
       type: m[3] as string,
@@ -153,7 +96,7 @@ export async function startDnsServer(
         child.stdout!.off('data', check);
         reject(
           new Error(
-            `waitForQueries: fewer than ${count} queries for ${name} after ${timeoutMs} ms\n${stderr}`,
+            `waitForQueries: fewer than ${count} queries for ${name} after ${timeoutMs} ms\n${server.stderr()}`,
           ),
         );
       }, timeoutMs);
@@ -167,7 +110,7 @@ export async function startDnsServer(
     address: `127.0.0.1:${port}`,
     queries,
     waitForQueries,
-    stderr: () => stderr,
-    stop,
+    stderr: server.stderr,
+    stop: server.stop,
   };
 }
