@@ -391,7 +391,7 @@ describe('postern doctor against openssl s_server', { skip: peerSkip('openssl') 
       assert.match(tls.verdict, /offers only TLSv1\.1, which postern refuses/);
       assert.match(tls.fix ?? '', /smtpd_tls_protocols = >=TLSv1\.2/);
     } finally {
-      old.stop();
+      await old.stop();
     }
   });
 });

@@ -240,8 +240,8 @@ describe('checkCertificate against openssl s_server', { skip: peerSkip('openssl'
     ]);
     [servers.stapled, servers.noResumption, servers.selfSigned, servers.rsa1024, servers.sha1] = started;
   });
-  after(() => {
-    for (const server of Object.values(servers)) server.stop();
+  after(async () => {
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
   });
 
   test('OCSP stapling, and resumption by session ID and by ticket (s_server keeps a session cache)', async () => {
