@@ -1,14 +1,18 @@
 // Probe results as the TLS, certificate, SMTP and DNS probes return them, for report, grade and render tests.
 // Each scenario is a small variation of a well-configured server, so a test shows exactly what changes a grade.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AUDIT_DOMAIN_SCHEMA, type DomainAuditReport } from '../../../src/audit/domain.js';
 import { worseGrade } from '../../../src/audit/grade.js';
-import { buildReport, type ReportParts } from '../../../src/audit/report.js';
+import { type AuditReport, buildReport, type ReportParts } from '../../../src/audit/report.js';
 import type {
   CertificateResult,
   CertificateSummary,
   CipherSuiteInfo,
   CipherWeakness,
   DnsPolicyResult,
+  Finding,
   ProtocolName,
   SmtpScanResult,
   TlsScanResult,
@@ -405,4 +409,32 @@ export function domainReport(): DomainAuditReport {
     unreachable: [{ host: 'backup.example.net', port: 25, error: 'connect ECONNREFUSED 192.0.2.20:25' }],
     grade: reports.map((r) => r.grade.grade).reduce(worseGrade),
   };
+}
+
+/** Builds reports and remembers every finding id they produced, for the check that docs/audit-grading.md lists each. */
+export class ReportRecorder {
+  readonly seen = new Set<string>();
+
+  report(p: ReportParts): AuditReport {
+    const r = buildReport(p);
+    for (const f of r.findings) this.seen.add(f.id);
+    return r;
+  }
+
+  /** The ids seen that docs/audit-grading.md does not mention. */
+  undocumented(): string[] {
+    const doc = readFileSync(join(import.meta.dirname, '../../../docs/audit-grading.md'), 'utf8');
+    return [...this.seen].filter((id) => !doc.includes(`\`${id}\``));
+  }
+}
+
+export function findingIds(r: AuditReport): string[] {
+  return r.findings.map((f) => f.id);
+}
+
+/** The finding with `id`; fails the test (listing what there is) when the report has none. */
+export function findingById(r: AuditReport, id: string): Finding {
+  const f = r.findings.find((x) => x.id === id);
+  assert.ok(f, `no finding ${id} in ${findingIds(r).join(', ')}`);
+  return f;
 }
