@@ -8,23 +8,11 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SinkProcess } from './sink-process.js';
+import { startSinkWithCa } from './sink-process.js';
 import type { Job } from './worker.js';
 
 const [scenario = 'pooled', client = 'postern', count = '20000', dir = 'profiles'] = process.argv.slice(2);
-const pki = await import('../src/tls/index.js');
-const ca = await pki.createCa({ commonName: 'Postern bench CA', days: 2 });
-const leaf = await pki.createCertificate({
-  commonName: 'localhost',
-  altNames: ['DNS:localhost', 'IP:127.0.0.1'],
-  issuer: ca,
-  days: 2,
-});
-const sink = await SinkProcess.start({
-  cert: leaf.cert,
-  key: leaf.key,
-  listeners: [{ name: 'starttls', mode: 'starttls' }],
-});
+const { sink, ca } = await startSinkWithCa([{ name: 'starttls', mode: 'starttls' }]);
 try {
   const messages = Number(count);
   const job: Job = {
@@ -33,7 +21,7 @@ try {
     settings: {
       port: sink.port('starttls'),
       tls: 'starttls',
-      ca: ca.cert,
+      ca,
       pooled: scenario !== 'fresh',
       chunking: false,
       ...(scenario === 'fresh' ? { auth: { user: 'bench', pass: 'bench' } } : {}),

@@ -29,7 +29,7 @@ import {
   targetText,
   verdict,
 } from './report.js';
-import { delta, SinkProcess } from './sink-process.js';
+import { delta, type SinkProcess, startSinkWithCa } from './sink-process.js';
 import type { SinkCounters } from './sink-server.js';
 import { runWorker } from './spawn-worker.js';
 import type { Job, Measurement } from './worker.js';
@@ -152,26 +152,12 @@ async function scenarioStream(sink: SinkProcess, ca: string): Promise<Record<Run
   return outcomes;
 }
 
-async function startSink(): Promise<{ sink: SinkProcess; ca: string }> {
-  // Certificates come from Postern's public API; while the client half does not load yet, from its tls module.
-  const pki = await import('../src/index.js').catch(() => import('../src/tls/index.js'));
-  const ca = await pki.createCa({ commonName: 'Postern bench CA', days: 2 });
-  const leaf = await pki.createCertificate({
-    commonName: 'localhost',
-    altNames: ['DNS:localhost', 'IP:127.0.0.1'],
-    issuer: ca,
-    days: 2,
-  });
-  const sink = await SinkProcess.start({
-    cert: leaf.cert,
-    key: leaf.key,
-    listeners: [
-      { name: 'starttls', mode: 'starttls' },
-      { name: 'starttls+chunking', mode: 'starttls', chunking: true },
-      { name: 'discard', mode: 'discard' },
-    ],
-  });
-  return { sink, ca: ca.cert };
+function startSink(): Promise<{ sink: SinkProcess; ca: string }> {
+  return startSinkWithCa([
+    { name: 'starttls', mode: 'starttls' },
+    { name: 'starttls+chunking', mode: 'starttls', chunking: true },
+    { name: 'discard', mode: 'discard' },
+  ]);
 }
 
 async function main(): Promise<void> {

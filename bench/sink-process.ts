@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { SinkConfig, SinkCounters } from './sink-server.js';
+import type { SinkConfig, SinkCounters, SinkListener } from './sink-server.js';
 
 const SINK_SCRIPT = fileURLToPath(new URL('./sink-server.ts', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -91,4 +91,23 @@ export function delta(before: SinkCounters, after: SinkCounters): SinkCounters {
     messages: after.messages - before.messages,
     bytes: after.bytes - before.bytes,
   };
+}
+
+/**
+ * The sink with a fresh certificate for localhost/127.0.0.1 and its CA (PEM, for the clients to trust), made with
+ * Postern's public API (or, while the client half does not load, its tls module).
+ */
+export async function startSinkWithCa(
+  listeners: readonly SinkListener[],
+): Promise<{ sink: SinkProcess; ca: string }> {
+  const pki = await import('../src/index.js').catch(() => import('../src/tls/index.js'));
+  const ca = await pki.createCa({ commonName: 'Postern bench CA', days: 2 });
+  const leaf = await pki.createCertificate({
+    commonName: 'localhost',
+    altNames: ['DNS:localhost', 'IP:127.0.0.1'],
+    issuer: ca,
+    days: 2,
+  });
+  const sink = await SinkProcess.start({ cert: leaf.cert, key: leaf.key, listeners });
+  return { sink, ca: ca.cert };
 }
