@@ -5,7 +5,7 @@
  */
 import { DnsClient } from '../net/index.js';
 import { mapLimit } from './connect.js';
-import { checkDnsPolicy, type PolicyEndpoint, resolveMtaStsEndpoint } from './dns/index.js';
+import { checkDnsPolicy, hostAddress, type PolicyEndpoint, resolveMtaStsEndpoint } from './dns/index.js';
 import type { MozillaProfileName } from './profiles.js';
 import { type AuditReport, buildReport } from './report.js';
 import { auditPort, type PortAudit } from './run.js';
@@ -70,16 +70,6 @@ function connectFailure(result: PortAudit): string | undefined {
   return result.errors.every((e) => CONNECT_FAILURES.has(e.code)) ? result.errors[0]?.message : undefined;
 }
 
-async function addressOf(dns: DnsClient, host: string, signal?: AbortSignal): Promise<string> {
-  const v4 = await dns.lookup(host, 'A', signal).catch(() => undefined);
-  const a = v4?.records[0];
-  if (a) return a.address;
-  const v6 = await dns.lookup(host, 'AAAA', signal);
-  const aaaa = v6.records[0];
-  if (!aaaa) throw new Error(`${host} has no A or AAAA record`);
-  return aaaa.address;
-}
-
 /**
  * Audits a mail domain.
  *
@@ -111,7 +101,7 @@ export async function auditDomain(o: DomainAuditOptions): Promise<DomainAuditRep
   const unreachable: { host: string; port: number; error: string }[] = [];
   const audits = await mapLimit(plan, 2, async (p): Promise<[Planned, PortAudit] | undefined> => {
     try {
-      const address = await addressOf(dns, p.mx, o.signal);
+      const address = await hostAddress(dns, p.mx, 'an MX host must have an A or AAAA record', o.signal);
       const result = await auditPort({
         host: address,
         port: p.port,

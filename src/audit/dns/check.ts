@@ -56,6 +56,29 @@ function bare(name: string): string {
 }
 
 /**
+ * The first A (else AAAA) address of `host` as `dns` answers; a failed lookup of one family does not hide a good
+ * record of the other. No address at all is an EDNS ConnectionError with `hint`.
+ */
+export async function hostAddress(
+  dns: DnsClient,
+  host: string,
+  hint: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const [a, aaaa] = await Promise.allSettled([
+    dns.lookup(host, 'A', signal),
+    dns.lookup(host, 'AAAA', signal),
+  ]);
+  const first = (r: typeof a | typeof aaaa) =>
+    r.status === 'fulfilled' ? r.value.records[0]?.address : undefined;
+  const address = first(a) ?? first(aaaa);
+  if (address !== undefined) return address;
+  const failed = [a, aaaa].find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  throw new ConnectionError('EDNS', `${host} has no A or AAAA record`, { hint });
+}
+
+/**
  * The address and port to fetch a domain's MTA-STS policy from: the policy host's first A (else AAAA) record,
  * as the given resolver answers, and port 443 unless told otherwise.
  *
@@ -73,22 +96,12 @@ export async function resolveMtaStsEndpoint(
   } = {},
 ): Promise<PolicyEndpoint> {
   const dns = options.client ?? new DnsClient({ resolver: options.resolver, timeout: options.timeout });
-  const host = mtaStsPolicyHost(domain);
-  // Either family will do: a failed AAAA lookup must not hide a good A record.
-  const [a, aaaa] = await Promise.allSettled([
-    dns.lookup(host, 'A', options.signal),
-    dns.lookup(host, 'AAAA', options.signal),
-  ]);
-  const first = (r: typeof a | typeof aaaa) =>
-    r.status === 'fulfilled' ? r.value.records[0]?.address : undefined;
-  const address = first(a) ?? first(aaaa);
-  if (address === undefined) {
-    const failed = [a, aaaa].find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    throw new ConnectionError('EDNS', `${host} has no A or AAAA record`, {
-      hint: 'the MTA-STS policy host must resolve to the HTTPS server that serves the policy',
-    });
-  }
+  const address = await hostAddress(
+    dns,
+    mtaStsPolicyHost(domain),
+    'the MTA-STS policy host must resolve to the HTTPS server that serves the policy',
+    options.signal,
+  );
   return { host: address, port: options.port ?? 443 };
 }
 
