@@ -35,11 +35,6 @@ export function sizeOf(keywords: readonly string[]): number | null {
   return null;
 }
 
-/** Whether the keyword list holds `keyword` (already upper-case). */
-export function hasKeyword(keywords: readonly string[], keyword: string): boolean {
-  return keywords.some((k) => k === keyword || k.startsWith(`${keyword} `));
-}
-
 /**
  * A plaintext AUTH PLAIN attempt with a fake credential: true = the server went on with it (334 challenge,
  * 235 success, 535 bad credentials), false = refused before looking at the credential (530, 538, 503, 504,

@@ -61,12 +61,6 @@ export const NAMED_GROUPS: Readonly<Record<string, number>> = {
   ffdhe8192: 260,
 };
 
-/** The name of a named-group code ("x25519"), or "group-0x…" for one we do not know. */
-export function groupName(code: number): string {
-  for (const [name, value] of Object.entries(NAMED_GROUPS)) if (value === code) return name;
-  return `group-0x${code.toString(16).padStart(4, '0')}`;
-}
-
 const EC_GROUPS = [
   'x25519',
   'secp256r1',

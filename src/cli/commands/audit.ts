@@ -2,6 +2,7 @@
  * `postern audit`: the security audit of an SMTP port or a mail domain.
  */
 import { Option } from 'commander';
+import { MOZILLA_PROFILES } from '../../audit/profiles.js';
 import { type AuditFlags, EXIT_GRADE, runAudit } from '../audit/run.js';
 import type { CliCommand } from '../context.js';
 import { examplesHelp } from '../help.js';
@@ -56,11 +57,7 @@ export const auditCommand: CliCommand = {
         ),
       )
       .addOption(
-        new Option('--profile <profile>', "also check Mozilla's TLS profile").choices([
-          'modern',
-          'intermediate',
-          'old',
-        ]),
+        new Option('--profile <profile>', "also check Mozilla's TLS profile").choices(MOZILLA_PROFILES),
       )
       .option(
         '--json',
