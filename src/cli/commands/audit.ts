@@ -3,12 +3,14 @@
  */
 import { Option } from 'commander';
 import { MOZILLA_PROFILES } from '../../audit/profiles.js';
+import { GRADES } from '../../audit/types.js';
 import { type AuditFlags, EXIT_GRADE, runAudit } from '../audit/run.js';
 import type { CliCommand } from '../context.js';
 import { examplesHelp } from '../help.js';
 import { port, positiveInteger, seconds } from '../options.js';
 
-const GRADE_CHOICES = ['A+', 'A', 'A-', 'B', 'C', 'D', 'E'];
+/** --fail-under F would never fail: every grade but F. */
+const GRADE_CHOICES = GRADES.filter((g) => g !== 'F');
 
 export const auditCommand: CliCommand = {
   name: 'audit',
