@@ -38,8 +38,12 @@ export async function startOpensslServer(
     const stop = async () => {
       unregister();
       if (child.exitCode === null && child.signalCode === null) {
+        // The child is unref'd; ref it again so the event loop stays alive until its exit arrives.
+        child.ref();
         child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
         await exited;
+        clearTimeout(timer);
       }
     };
     try {

@@ -57,6 +57,7 @@ export async function startPythonServer(
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
+      child.ref(); // unref'd at start; keep the event loop alive until the exit arrives
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
