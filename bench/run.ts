@@ -6,7 +6,8 @@
  *   c. one 100 MiB message from a stream, against raw node:tls throughput over the same loopback
  *
  * The sink runs in its own process; each measurement runs in a fresh worker process (with a warm-up), and
- * the clients take turns going first. Options: --quick (small counts, one round), --json FILE.
+ * the clients take turns going first. Options: --quick (small counts, one round), --json FILE, --client-only
+ * (this part alone).
  *
  * Then composition (bench/compose.ts), the server (bench/server-run.ts: Postern's SmtpServer beside
  * smtp-server; with --json FILE its figures go to FILE-server.json) and the audit (bench/audit.ts: `postern
@@ -46,7 +47,11 @@ interface Run {
 }
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    'client-only': { type: 'boolean', default: false },
+  },
 });
 const plan: Plan = flags.quick ? QUICK : FULL;
 const runs: Run[] = [];
@@ -213,6 +218,7 @@ async function main(): Promise<void> {
     writeFileSync(flags.json, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`figures written to ${flags.json}\n`);
   }
+  if (flags['client-only']) return;
   // Composition (issue 3): Postern's compose() beside nodemailer's MailComposer, each in its own process.
   process.stdout.write('\n── composition ──\n');
   const composeBench = fileURLToPath(new URL('./compose.ts', import.meta.url));

@@ -19,6 +19,8 @@ import { requestStarttls } from './starttls.js';
 import {
   type Envelope,
   type MessageSource,
+  type PreparedTransaction,
+  prepareTransaction,
   type SendOptions,
   type SendResult,
   transact,
@@ -43,6 +45,11 @@ export interface SessionInfo {
 export interface SessionSendOptions extends SendOptions {
   /** Called once the message's bytes are all written; the connection may then take the next message. */
   readonly onWritten?: () => void;
+  /**
+   * Called once the envelope is written with PIPELINING: another message may line up behind this one, to be
+   * written the moment this one's bytes are out.
+   */
+  readonly onStarted?: () => void;
 }
 
 export interface SessionExtras {
@@ -66,8 +73,12 @@ export class SmtpSession {
   readonly #label: string;
   #info: SessionInfo;
   #broken = false;
-  #writes: Promise<void> = Promise.resolve();
+  /** A transaction (or command) is writing; the others wait in `#writeQueue`, first come first served. */
+  #writing = false;
+  #writeQueue: (() => void)[] = [];
   #inFlight = 0;
+  /** The transaction written last ended with its message after 354, so the server is between transactions. */
+  #lastEnded = false;
   /** The last transaction failed: the server may be mid-transaction, so the next starts with RSET. */
   #dirty = false;
   #idle = false;
@@ -236,38 +247,51 @@ export class SmtpSession {
    * Resolves when the server accepted the message for at least one recipient (see `requireAllRecipients`).
    * Calls may overlap: with PIPELINING the next transaction is written while this one awaits its replies.
    */
-  async send(
-    envelope: Envelope,
-    source: MessageSource,
-    options: SessionSendOptions = {},
-  ): Promise<SendResult> {
-    if (!this.usable) {
-      throw new ConnectionError('ECONNECTION_CLOSED', `the session to ${this.#label} is closed`, {
-        transient: true,
-      });
-    }
-    const releaseWrite = await this.#lockWrites();
-    let written = false;
-    const onWritten = () => {
-      if (written) return;
-      written = true;
-      releaseWrite();
-      options.onWritten?.();
-    };
-    this.#messagesSent++;
-    this.#inFlight++;
-    // RSET first when the server may still be inside an earlier transaction (one that failed, or one
-    // still in flight whose outcome is unknown): costs no round trip when pipelined.
-    const prefixRset = this.#dirty || this.#inFlight > 1;
-    this.#dirty = false;
+  send(envelope: Envelope, source: MessageSource, options: SessionSendOptions = {}): Promise<SendResult> {
+    if (!this.usable) return Promise.reject(this.#closedError());
+    let prepared: PreparedTransaction;
     try {
-      return await transact(this.#wire, this.#info, envelope, source, {
+      prepared = prepareTransaction(this.#info, envelope, source, {
         ...options,
-        timeouts: this.#timeouts,
         chunking: options.chunking ?? this.#options.chunking ?? true,
         pipelining: options.pipelining ?? this.#options.pipelining ?? true,
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The transaction starts synchronously when the connection is free, else the moment the one before it
+    // has written its last byte — from inside that one's reply handling, so both leave in one write.
+    return new Promise<SendResult>((resolve, reject) => {
+      this.#whenWritable(() => this.#transact(prepared, options).then(resolve, reject));
+    });
+  }
+
+  async #transact(prepared: PreparedTransaction, options: SessionSendOptions): Promise<SendResult> {
+    let written = false;
+    const onWritten = (ended = false) => {
+      if (written) return;
+      written = true;
+      this.#lastEnded = ended;
+      this.#releaseWrites();
+      options.onWritten?.();
+    };
+    if (!this.usable) {
+      onWritten();
+      throw this.#closedError();
+    }
+    this.#messagesSent++;
+    this.#inFlight++;
+    // RSET first when the server may still be inside an earlier transaction: one that failed, or one still
+    // in flight that did not end with a message after 354. Costs no round trip when pipelined.
+    const prefixRset = this.#dirty || (this.#inFlight > 1 && !this.#lastEnded);
+    this.#dirty = false;
+    this.#lastEnded = false;
+    try {
+      return await transact(this.#wire, prepared, {
+        timeouts: this.#timeouts,
         prefixRset,
         onWritten,
+        onStarted: options.onStarted,
       });
     } catch (err) {
       this.#afterFailure(err as PosternError, prefixRset);
@@ -289,15 +313,41 @@ export class SmtpSession {
     return this.#inFlight;
   }
 
-  /** Serialises writes: one transaction's bytes at a time, in order. */
-  async #lockWrites(): Promise<() => void> {
-    const previous = this.#writes;
-    let release!: () => void;
-    this.#writes = new Promise<void>((resolve) => {
-      release = resolve;
+  /** Runs `start` now when no transaction is writing, else hands it the connection once the writer is done. */
+  #whenWritable(start: () => void): void {
+    if (this.#writing) {
+      this.#writeQueue.push(start);
+      return;
+    }
+    this.#writing = true;
+    start();
+  }
+
+  /** The writer is done: the next in line starts at once, in the same call stack. */
+  #releaseWrites(): void {
+    const next = this.#writeQueue.shift();
+    if (next) next();
+    else this.#writing = false;
+  }
+
+  /** Serialises writes for commands outside transactions: resolves with the function that releases. */
+  #lockWrites(): Promise<() => void> {
+    return new Promise((resolve) => {
+      this.#whenWritable(() => {
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          this.#releaseWrites();
+        });
+      });
     });
-    await previous;
-    return release;
+  }
+
+  #closedError(): ConnectionError {
+    return new ConnectionError('ECONNECTION_CLOSED', `the session to ${this.#label} is closed`, {
+      transient: true,
+    });
   }
 
   /** RSET: abandons any transaction in progress on the server. */
@@ -315,11 +365,7 @@ export class SmtpSession {
    * envelope, without sending a message — no DATA is ever written. For diagnostics (`postern doctor`).
    */
   async tryEnvelope(from: string, to: readonly string[] = []): Promise<{ mail: Reply; rcpt: Reply[] }> {
-    if (!this.usable) {
-      throw new ConnectionError('ECONNECTION_CLOSED', `the session to ${this.#label} is closed`, {
-        transient: true,
-      });
-    }
+    if (!this.usable) throw this.#closedError();
     const mailLine = commands.mailFrom(from);
     const rcptLines = to.map((address) => commands.rcptTo(address));
     const release = await this.#lockWrites();

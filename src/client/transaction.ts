@@ -74,30 +74,59 @@ export interface TransactionContext {
   readonly host: string;
   readonly port: number;
   readonly capabilities: Capabilities;
+  /** The connection is encrypted. */
+  readonly tls: unknown;
 }
 
-interface TransactOptions extends SendOptions {
+interface PrepareOptions extends SendOptions {
+  readonly chunking: boolean;
+  readonly pipelining: boolean;
+}
+
+interface TransactOptions {
   readonly timeouts: Required<Timeouts>;
   /** Send RSET first: an earlier transaction failed or is still in flight on this connection. */
   readonly prefixRset?: boolean;
-  /** Called once all of this transaction's bytes are written and its replies reserved. */
-  readonly onWritten?: () => void;
-  readonly chunking: boolean;
-  readonly pipelining: boolean;
+  /**
+   * Called once all of this transaction's bytes are written and its replies reserved; `ended` when they
+   * ended a message accepted with 354, which leaves the server between transactions whatever it replies.
+   */
+  readonly onWritten?: (ended?: boolean) => void;
+  /** Called once the pipelined envelope is written (see SessionSendOptions). */
+  readonly onStarted?: () => void;
 }
 
 /** BDAT chunks are coalesced to at least this size so a trickling stream does not cost a command per byte. */
 const MIN_CHUNK = 64 * 1024;
 
-/** Runs one mail transaction on an established session. */
-export async function transact(
-  wire: Wire,
+/** A transaction checked against the server's capabilities, its commands built, nothing written yet. */
+export interface PreparedTransaction {
+  readonly label: string;
+  readonly envelope: Envelope;
+  readonly source: MessageSource;
+  readonly plan: MessagePlan;
+  readonly mailLine: string;
+  readonly rcptLines: readonly string[];
+  readonly recipients: readonly string[];
+  readonly useBdat: boolean;
+  readonly pipelined: boolean;
+  /** The data command rides in the same write as MAIL and RCPT. */
+  readonly eager: boolean;
+  readonly requireAllRecipients: boolean;
+  /** A message in memory, ready to write after 354: dot-stuffed and terminated. */
+  readonly stuffed: Buffer | undefined;
+}
+
+/**
+ * Checks an envelope and message against what the server offers and builds the commands, without writing:
+ * a transaction waiting for its turn on a busy connection does this work while it waits.
+ */
+export function prepareTransaction(
   info: TransactionContext,
   envelope: Envelope,
   source: MessageSource,
-  options: TransactOptions,
-): Promise<SendResult> {
-  const started = Date.now();
+  options: PrepareOptions,
+): PreparedTransaction {
   const caps = info.capabilities;
   const label = `${info.host}:${info.port}`;
   const plan = planMessage(source, envelope);
@@ -128,10 +157,10 @@ export async function transact(
         : 'use ASCII addresses (an IDN domain is converted automatically, a UTF-8 local part cannot be)',
     });
   }
-  if (envelope.requireTls && (!caps.requireTls || !wire.tls)) {
+  if (envelope.requireTls && (!caps.requireTls || !info.tls)) {
     throw new InputError(
       'EREQUIRETLS_UNSUPPORTED',
-      wire.tls
+      info.tls
         ? `the message requires REQUIRETLS but ${label} does not offer it`
         : 'the message requires REQUIRETLS but the connection is not encrypted',
       { hint: 'RFC 8689 forbids sending it any other way; use a server that supports REQUIRETLS' },
@@ -168,14 +197,35 @@ export async function transact(
       ? { notify: envelope.dsn.notify, orcpt: envelope.dsn.orcpt ? original : undefined }
       : {}),
   });
-  const mailLine = commands.mailFrom(wireFrom.address, mailParams);
-  const rcptLines = wireTo.map((t) => commands.rcptTo(t.address, rcptParams(t.original)));
-
   const useBdat = options.chunking && caps.chunking;
   const pipelined = options.pipelining && caps.pipelining;
-  // With PIPELINING the data command rides in the same write as MAIL and RCPT (RFC 2920), unless the
-  // caller wants all-or-nothing: then we must see every RCPT reply before committing to send.
-  const eager = pipelined && !options.requireAllRecipients;
+  const requireAllRecipients = options.requireAllRecipients === true;
+  return {
+    label,
+    envelope,
+    source,
+    plan,
+    mailLine: commands.mailFrom(wireFrom.address, mailParams),
+    rcptLines: wireTo.map((t) => commands.rcptTo(t.address, rcptParams(t.original))),
+    recipients: wireTo.map((t) => t.original),
+    useBdat,
+    pipelined,
+    // With PIPELINING the data command rides in the same write as MAIL and RCPT (RFC 2920), unless the
+    // caller wants all-or-nothing: then we must see every RCPT reply before committing to send.
+    eager: pipelined && !requireAllRecipients,
+    requireAllRecipients,
+    stuffed: plan.buffer && !useBdat ? dotStuff(plan.buffer) : undefined,
+  };
+}
+
+/** Runs one prepared mail transaction on an established session. */
+export async function transact(
+  wire: Wire,
+  prepared: PreparedTransaction,
+  options: TransactOptions,
+): Promise<SendResult> {
+  const started = Date.now();
+  const { label, plan, source, mailLine, rcptLines, useBdat, pipelined, eager } = prepared;
   const inlineBdat = useBdat && eager && plan.buffer !== undefined;
 
   const t = options.timeouts;
@@ -187,14 +237,56 @@ export async function transact(
   let rcptReplies: Promise<Reply>[] = [];
   let dataReply: Promise<Reply> | undefined;
   let inlineFinal: Promise<Reply> | undefined;
+  /** The message, written from inside the reply parser the moment 354 arrived (see below). */
+  let early:
+    | { readonly bytes: number; readonly written: Promise<void> | undefined; final: Promise<Reply> }
+    | undefined;
+  let earlyError: unknown;
   if (pipelined) {
     const rset = options.prefixRset ? commands.rset() : '';
     wire.cork();
     wire.write(rset + mailLine + rcptLines.join('') + (eager && !useBdat ? commands.data() : ''));
-    if (rset) rsetReply = wire.read('rset', t.command);
-    mailReply = wire.read('mail', t.command);
-    rcptReplies = wireTo.map(() => wire.read('rcpt', t.command));
-    if (eager && !useBdat) dataReply = wire.read('data', t.command);
+    // What the replies said so far, seen synchronously as they are parsed.
+    let envelopeOk = true;
+    let anyAccepted = false;
+    const expect250 = (r: Reply) => {
+      if (r.code !== 250) envelopeOk = false;
+    };
+    if (rset) rsetReply = wire.read('rset', t.command, undefined, expect250);
+    mailReply = wire.read('mail', t.command, undefined, expect250);
+    rcptReplies = rcptLines.map(() =>
+      wire.read('rcpt', t.command, undefined, (r) => {
+        if (r.code === 250 || r.code === 251) anyAccepted = true;
+      }),
+    );
+    if (eager && !useBdat) {
+      // A message in memory goes out as soon as its 354 is parsed, in the same turn of the event loop,
+      // before the replies that came in the same chunk are settled: the server can work on it meanwhile.
+      // Anything unusual is left to the code below.
+      const out = prepared.stuffed;
+      dataReply = wire.read(
+        'data',
+        t.command,
+        undefined,
+        out &&
+          ((r) => {
+            if (r.code !== 354 || !envelopeOk || !anyAccepted) return;
+            // Corked: a transaction waiting for this connection starts inside onWritten, and its envelope
+            // joins this message in one TLS record and one TCP segment.
+            wire.cork();
+            try {
+              const written = wire.writeData(out);
+              early = { bytes: out.length, written, final: wire.read('data', t.data) };
+              wire.noteData(out.length);
+              if (!written) options.onWritten?.(true);
+            } catch (err) {
+              earlyError = err;
+            } finally {
+              wire.uncork();
+            }
+          }),
+      );
+    }
     if (inlineBdat && plan.buffer) {
       const body = normalise(plan.buffer);
       wire.write(commands.bdat(body.length, true));
@@ -208,6 +300,7 @@ export async function transact(
     } else {
       wire.uncork();
     }
+    options.onStarted?.();
   } else {
     if (options.prefixRset) rsetReply = roundTrip(wire, commands.rset(), 'rset', t.command);
     if (rsetReply) await rsetReply;
@@ -221,15 +314,15 @@ export async function transact(
   const mail = await mailReply;
   const accepted: string[] = [];
   const rejected: RejectedRecipient[] = [];
-  for (const [i, target] of wireTo.entries()) {
+  for (const [i, original] of prepared.recipients.entries()) {
     const reply = pipelined
       ? await rcptReplies[i]!
       : mail.code === 250
         ? await roundTrip(wire, rcptLines[i] ?? '', 'rcpt', t.command)
         : undefined;
     if (!reply) break;
-    if (reply.code === 250 || reply.code === 251) accepted.push(target.original);
-    else rejected.push({ address: target.original, reply });
+    if (reply.code === 250 || reply.code === 251) accepted.push(original);
+    else rejected.push({ address: original, reply });
   }
   const envelopeDone = Date.now();
 
@@ -248,9 +341,10 @@ export async function transact(
     throw error;
   };
 
-  if (mail.code !== 250) await failBeforeData(rejection(mail, `MAIL FROM:<${envelope.from}>`, 'mail', label));
+  if (mail.code !== 250)
+    await failBeforeData(rejection(mail, `MAIL FROM:<${prepared.envelope.from}>`, 'mail', label));
   if (accepted.length === 0) await failBeforeData(noRecipients(rejected, label));
-  if (options.requireAllRecipients && rejected.length > 0)
+  if (prepared.requireAllRecipients && rejected.length > 0)
     await failBeforeData(noRecipients(rejected, label, true));
 
   let final: Reply;
@@ -267,11 +361,19 @@ export async function transact(
   } else {
     method = 'DATA';
     const go = await (dataReply ?? roundTrip(wire, commands.data(), 'data', t.command));
+    if (earlyError) throw earlyError;
     if (go.code !== 354) throw rejection(go, 'DATA', 'data', label);
-    sentBytes = await streamData(wire, plan, source);
-    const finalReply = wire.read('data', t.data);
-    options.onWritten?.();
-    final = await finalReply;
+    if (early) {
+      await early.written;
+      options.onWritten?.(true);
+      sentBytes = early.bytes;
+      final = await early.final;
+    } else {
+      sentBytes = await streamData(wire, prepared, source);
+      const finalReply = wire.read('data', t.data);
+      options.onWritten?.(true);
+      final = await finalReply;
+    }
   }
   if (final.code !== 250)
     throw rejection(final, `end of ${method}`, method === 'BDAT' ? 'bdat' : 'data', label);
@@ -314,7 +416,7 @@ function noRecipients(
   );
 }
 
-interface MessagePlan {
+export interface MessagePlan {
   readonly buffer: Buffer | undefined;
   readonly size: number | undefined;
   readonly eightBit: boolean;
@@ -355,9 +457,9 @@ function toReadable(source: MessageSource): Readable {
 }
 
 /** DATA: the message dot-stuffed, bare CR/LF made CRLF, and terminated with CRLF.CRLF. */
-async function streamData(wire: Wire, plan: MessagePlan, source: MessageSource): Promise<number> {
-  if (plan.buffer) {
-    const out = dotStuff(plan.buffer);
+async function streamData(wire: Wire, prepared: PreparedTransaction, source: MessageSource): Promise<number> {
+  const out = prepared.stuffed;
+  if (out) {
     await wire.writeData(out);
     wire.noteData(out.length);
     return out.length;

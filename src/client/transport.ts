@@ -181,13 +181,16 @@ export class Transport {
         this.#pool.release(session, { retire: !this.#pooled });
       };
       try {
+        // Pooled, the connection takes the next message once this one's envelope is written: that one
+        // lines up in the session and is written the moment this one's message is out (pipelining).
+        const next = () => {
+          if (this.#pooled && session.inFlight < MAX_IN_FLIGHT) release();
+        };
         const { envelope, source } = await prepare(session);
         const result = await session.send(envelope, source, {
           ...options,
-          // Pooled, the connection takes the next message as soon as this one is written (pipelining).
-          onWritten: () => {
-            if (this.#pooled && session.inFlight < MAX_IN_FLIGHT) release();
-          },
+          onWritten: next,
+          onStarted: next,
         });
         return { ...result, attempts: attempt, tls: session.info.tls };
       } catch (err) {

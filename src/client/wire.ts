@@ -15,6 +15,7 @@ interface Slot {
   readonly phase: Phase;
   readonly timeoutMs: number;
   readonly hint: string | undefined;
+  readonly onReply: ((r: Reply) => void) | undefined;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -100,11 +101,14 @@ export class Wire {
     this.#socket.uncork();
   }
 
-  /** Writes message bytes, waiting for the socket to drain so a large message never piles up in memory. */
-  async writeData(chunk: Buffer | string): Promise<void> {
+  /**
+   * Writes message bytes. Returns undefined when the socket took them, else a promise that settles once it
+   * drained, so a large message never piles up in memory.
+   */
+  writeData(chunk: Buffer | string): Promise<void> | undefined {
     this.#throwIfFailed();
-    if (this.#socket.write(chunk)) return;
-    await new Promise<void>((resolve, reject) => {
+    if (this.#socket.write(chunk)) return undefined;
+    return new Promise<void>((resolve, reject) => {
       const done = () => {
         this.#failWaiters.delete(onFail);
         resolve();
@@ -129,16 +133,23 @@ export class Wire {
    * Reserves the next reply, waiting at most `timeoutMs` once it is the oldest outstanding one; the timeout
    * error names `phase`. Calls are answered in call order, so pipelined commands reserve their replies right
    * after writing them and several transactions can be in flight on one connection.
+   *
+   * `onReply` runs synchronously as the reply is parsed, before any promise job: a pipelined transaction
+   * uses it to write its message the moment 354 arrives, ahead of the bookkeeping that the same chunk of
+   * replies triggers. It must not throw.
    */
-  read(phase: Phase, timeoutMs: number, hint?: string): Promise<Reply> {
+  read(phase: Phase, timeoutMs: number, hint?: string, onReply?: (r: Reply) => void): Promise<Reply> {
     if (this.#slots.length === 0) {
       const queued = this.#replies.shift();
-      if (queued) return Promise.resolve(queued);
+      if (queued) {
+        onReply?.(queued);
+        return Promise.resolve(queued);
+      }
     }
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#socketGone) return Promise.reject(this.#closedError());
     const promise = new Promise<Reply>((resolve, reject) => {
-      this.#slots.push({ resolve, reject, phase, timeoutMs, hint, timer: undefined });
+      this.#slots.push({ resolve, reject, phase, timeoutMs, hint, onReply, timer: undefined });
     });
     // A reservation whose owner gave up (e.g. after an earlier failure) must not become an unhandled rejection.
     promise.catch(() => undefined);
@@ -256,6 +267,7 @@ export class Wire {
       const slot = this.#slots.shift();
       if (slot) {
         clearTimeout(slot.timer);
+        slot.onReply?.(reply);
         slot.resolve(reply);
         this.#armHead();
       } else {

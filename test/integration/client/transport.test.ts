@@ -327,4 +327,65 @@ describe('transport', () => {
     }
     assert.deepEqual(server.errors, []);
   });
+
+  test('DATA pipelining across transactions: the next envelope rides with the message, with no RSET', async () => {
+    const lines: string[] = [];
+    const bodies: Buffer[] = [];
+    const server = await startScriptedServer(async (c) => {
+      c.reply(220, 'x');
+      await c.readLine();
+      c.reply(250, ['x', 'PIPELINING']);
+      const takeEnvelope = async () => {
+        for (;;) {
+          const line = await c.readLine();
+          lines.push(line);
+          if (line === 'DATA') return;
+        }
+      };
+      await takeEnvelope();
+      c.write('250 ok\r\n250 ok\r\n354 go\r\n');
+      bodies.push(await c.readUntil('\r\n.\r\n'));
+      // Nothing answered the first message yet: the second envelope arrives anyway (RFC 2920 §3.1: message
+      // content may start a group), and it needs no RSET because the first transaction ended with its dot.
+      await takeEnvelope();
+      c.write('250 2.0.0 queued as A\r\n250 ok\r\n250 ok\r\n354 go\r\n');
+      bodies.push(await c.readUntil('\r\n.\r\n'));
+      c.reply(250, '2.0.0 queued as B');
+      assert.equal(await c.readLine(), 'QUIT');
+      c.reply(221, 'bye');
+      // The first message's end and the second envelope left the client in one write.
+      const joined = c.received.find((chunk) => chunk.includes('\r\n.\r\n'));
+      assert.ok(
+        joined?.includes('MAIL FROM:<a@x.test>'),
+        'the second envelope shares a chunk with the first dot',
+      );
+    });
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: 'none',
+      pool: { maxConnections: 1 },
+    });
+    try {
+      const [a, b] = await Promise.all([
+        transport.sendRaw({ from: 'a@x.test', to: ['one@x.test'] }, msg),
+        transport.sendRaw({ from: 'a@x.test', to: ['two@x.test'] }, msg),
+      ]);
+      assert.equal(a.queueId, 'A');
+      assert.equal(b.queueId, 'B');
+      assert.deepEqual(lines, [
+        'MAIL FROM:<a@x.test>',
+        'RCPT TO:<one@x.test>',
+        'DATA',
+        'MAIL FROM:<a@x.test>',
+        'RCPT TO:<two@x.test>',
+        'DATA',
+      ]);
+      assert.equal(bodies.length, 2);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+    assert.deepEqual(server.errors, []);
+  });
 });
