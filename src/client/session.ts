@@ -252,7 +252,7 @@ export class SmtpSession {
     let prepared: PreparedTransaction;
     try {
       prepared = prepareTransaction(this.#info, envelope, source, {
-        ...options,
+        requireAllRecipients: options.requireAllRecipients,
         chunking: options.chunking ?? this.#options.chunking ?? true,
         pipelining: options.pipelining ?? this.#options.pipelining ?? true,
       });

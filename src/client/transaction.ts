@@ -364,7 +364,7 @@ export async function transact(
     if (earlyError) throw earlyError;
     if (go.code !== 354) throw rejection(go, 'DATA', 'data', label);
     if (early) {
-      await early.written;
+      if (early.written) await early.written;
       options.onWritten?.(true);
       sentBytes = early.bytes;
       final = await early.final;

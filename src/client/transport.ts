@@ -148,7 +148,7 @@ export class Transport {
   }
 
   /** Sends a ready-made RFC 5322 message (string, bytes or stream) to the envelope's recipients. */
-  async sendRaw(
+  sendRaw(
     envelope: Envelope,
     source: ReplayableSource,
     options: SendOptions = {},
@@ -157,7 +157,7 @@ export class Transport {
       typeof source === 'function' || typeof source === 'string' || source instanceof Uint8Array;
     return this.#attempts(
       replayable,
-      async () => ({ envelope, source: typeof source === 'function' ? source() : source }),
+      () => ({ envelope, source: typeof source === 'function' ? source() : source }),
       options,
     );
   }
@@ -165,13 +165,17 @@ export class Transport {
   /** One send with retries: each attempt takes a pooled session and asks `prepare` for what to send. */
   async #attempts(
     replayable: boolean,
-    prepare: (session: SmtpSession) => Promise<{ envelope: Envelope; source: MessageSource }>,
+    prepare: (
+      session: SmtpSession,
+    ) =>
+      | { envelope: Envelope; source: MessageSource }
+      | Promise<{ envelope: Envelope; source: MessageSource }>,
     options: SendOptions,
   ): Promise<TransportSendResult> {
     const retry = this.#options.retry === false ? { retries: 0 } : (this.#options.retry ?? {});
     const retries = retry.retries ?? 2;
     for (let attempt = 1; ; attempt++) {
-      await this.#throttle();
+      if (this.#options.rateLimit) await this.#throttle();
       const session = await this.#pool.acquire();
       let released = false;
       const release = () => {
@@ -186,7 +190,8 @@ export class Transport {
         const next = () => {
           if (this.#pooled && session.inFlight < MAX_IN_FLIGHT) release();
         };
-        const { envelope, source } = await prepare(session);
+        const prepared = prepare(session);
+        const { envelope, source } = prepared instanceof Promise ? await prepared : prepared;
         const result = await session.send(envelope, source, {
           ...options,
           onWritten: next,

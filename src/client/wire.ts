@@ -269,11 +269,12 @@ export class Wire {
         clearTimeout(slot.timer);
         slot.onReply?.(reply);
         slot.resolve(reply);
-        this.#armHead();
       } else {
         this.#replies.push(reply);
       }
     }
+    // One timer for whichever reply is awaited next, not one per reply answered in this chunk.
+    this.#armHead();
   }
 
   #fail(err: PosternError): void {
