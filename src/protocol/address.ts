@@ -54,8 +54,32 @@ function localPartProblem(local: string): string | undefined {
   return undefined;
 }
 
+interface ParsedMailbox {
+  readonly local: string;
+  readonly domain: string;
+}
+
+/**
+ * Mailboxes checked lately, per mode: an application sends from the same few addresses again and again,
+ * and checking one (IDNA, character classes, lengths) costs more than the rest of its MAIL command.
+ * Only valid results are kept; the maps are emptied when they reach MEMO_LIMIT entries.
+ */
+const MEMO_LIMIT = 1024;
+const checkedAscii = new Map<string, ParsedMailbox>();
+const checkedUtf8 = new Map<string, ParsedMailbox>();
+
 /** A checked mailbox split at its "@"; `domain` is the A-label form for length checks and the wire. */
-function parseMailbox(address: string, options: MailboxOptions): { local: string; domain: string } {
+function parseMailbox(address: string, options: MailboxOptions): ParsedMailbox {
+  const memo = options.smtpUtf8 ? checkedUtf8 : checkedAscii;
+  const known = memo.get(address);
+  if (known) return known;
+  const parsed = checkMailbox(address, options);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(address, parsed);
+  return parsed;
+}
+
+function checkMailbox(address: string, options: MailboxOptions): ParsedMailbox {
   const at = address.lastIndexOf('@');
   if (at === -1) throw invalid(address, 'it has no "@"');
   const local = address.slice(0, at);
