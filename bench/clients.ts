@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { loadBuilt } from './built.js';
 import { FROM, TO } from './messages.js';
 
 export type ClientKind = 'nodemailer' | 'postern';
@@ -74,7 +75,7 @@ async function openNodemailer(s: ClientSettings): Promise<BenchClient> {
 }
 
 async function openPostern(s: ClientSettings): Promise<BenchClient> {
-  const { createTransport } = await import('../src/index.js');
+  const { createTransport } = await loadBuilt<typeof import('../src/index.js')>('index.js');
   const transport = createTransport({
     host: HOST,
     port: s.port,

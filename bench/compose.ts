@@ -20,7 +20,9 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import { compose } from '../src/mime/index.js';
+import { loadBuilt } from './built.js';
+
+const { compose } = await loadBuilt<typeof import('../src/mime/index.js')>('mime/index.js');
 
 const MiB = 1024 * 1024;
 type Library = 'postern' | 'nodemailer';

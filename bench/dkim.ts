@@ -6,7 +6,9 @@
  */
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { DkimBodyHasher } from '../src/mime/dkim/index.js';
+import { loadBuilt } from './built.js';
+
+const { DkimBodyHasher } = await loadBuilt<typeof import('../src/mime/dkim/index.js')>('mime/dkim/index.js');
 
 const TOTAL = 100 * 1024 * 1024;
 const CHUNK = 64 * 1024;

@@ -9,6 +9,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { loadBuilt } from './built.js';
 
 export type ServerKind = 'postern' | 'smtp-server';
 
@@ -47,7 +48,7 @@ function drain(stream: Readable): Promise<void> {
 }
 
 async function startPostern(config: TargetConfig): Promise<number> {
-  const { SmtpServer } = await import('../src/server/index.js');
+  const { SmtpServer } = await loadBuilt<typeof import('../src/server/index.js')>('server/index.js');
   const server = new SmtpServer({
     endpoints: [{ host: '127.0.0.1', port: 0, tls: 'starttls' }],
     tls: { cert: config.cert, key: config.key },

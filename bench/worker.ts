@@ -3,6 +3,7 @@
  * RSS are its own. The job arrives as JSON in BENCH_JOB; the result leaves as one `RESULT {json}` line.
  */
 import { performance } from 'node:perf_hooks';
+import { loadBuilt } from './built.js';
 import { type BenchClient, type ClientKind, type ClientSettings, openClient, rawTlsSend } from './clients.js';
 import { largeMessage, largeMessageSize, smallMessage } from './messages.js';
 
@@ -161,7 +162,7 @@ async function main(): Promise<JobResult> {
 async function runJob(job: Job): Promise<JobResult> {
   if (job.client === 'postern') {
     try {
-      await import('../src/index.js');
+      await loadBuilt('index.js');
     } catch (err) {
       return { ok: false, stage: 'load', error: describe(err) };
     }
