@@ -1,12 +1,13 @@
 /**
  * The clients under comparison behind one small interface, configured alike: same host and port, same CA,
  * same TLS mode, same EHLO name, AUTH PLAIN when credentials are given, no logging, no retries.
- * Also the raw node:tls writer that anchors the streaming figure.
+ * Also the raw node:tls writer that anchors the streaming figure (the floor of scenario a is in floor.ts).
  */
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { loadBuilt } from './built.js';
+import { openFloor } from './floor.js';
 import { FROM, TO } from './messages.js';
 
 export type ClientKind = 'nodemailer' | 'postern';
@@ -36,7 +37,8 @@ export interface BenchClient {
 const HOST = '127.0.0.1';
 const EHLO_NAME = 'bench-client.example.test';
 
-export async function openClient(kind: ClientKind, settings: ClientSettings): Promise<BenchClient> {
+export async function openClient(kind: ClientKind | 'floor', settings: ClientSettings): Promise<BenchClient> {
+  if (kind === 'floor') return openFloor(settings, HOST, EHLO_NAME);
   return kind === 'nodemailer' ? openNodemailer(settings) : openPostern(settings);
 }
 

@@ -7,16 +7,18 @@ import { MiB, type Plan } from './plan.js';
 import { isMissing, type Missing, type Row } from './report.js';
 import type { JobResult, Measurement } from './worker.js';
 
-export type Runner = ClientKind | 'raw';
+export type Runner = ClientKind | 'raw' | 'floor';
+export type StreamRunner = ClientKind | 'raw';
 /** A worker's result, or why there is none (a hang, a crash). */
 export type Outcome = JobResult | Missing;
 type Figure = (m: Measurement) => number;
 
 export interface Results {
-  readonly pooledData: Record<ClientKind, Outcome[]>;
+  /** With the protocol floor (floor.ts) beside the two clients. */
+  readonly pooledData: Record<ClientKind | 'floor', Outcome[]>;
   readonly pooledChunking: Record<ClientKind, Outcome[]>;
   readonly fresh: Record<ClientKind, Outcome[]>;
-  readonly stream: Record<Runner, Outcome[]>;
+  readonly stream: Record<StreamRunner, Outcome[]>;
 }
 
 const rate: Figure = (m) => m.messages / m.seconds;
@@ -48,6 +50,11 @@ function summarise(outcomes: readonly Outcome[], figure: Figure, pick = median):
 function anchor(outcomes: readonly Outcome[], figure: Figure, pick = median): number | undefined {
   const value = summarise(outcomes, figure, pick);
   return isMissing(value) ? undefined : value;
+}
+
+/** Scenario a's protocol floor: the rate of a client that does no work, over the same connection pattern. */
+export function floorRate(results: Results): number | undefined {
+  return anchor(results.pooledData.floor, rate);
 }
 
 export function rawThroughput(results: Results): number | undefined {

@@ -18,7 +18,14 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ClientKind, ClientSettings } from './clients.js';
-import { buildRows, type Outcome, type Results, type Runner } from './figures.js';
+import {
+  buildRows,
+  floorRate,
+  type Outcome,
+  type Results,
+  type Runner,
+  type StreamRunner,
+} from './figures.js';
 import { FULL, MiB, type Plan, QUICK } from './plan.js';
 import {
   describeMachine,
@@ -36,6 +43,7 @@ import { runWorker } from './spawn-worker.js';
 import type { Job, Measurement } from './worker.js';
 
 const AUTH = { user: 'bench@example.test', pass: 'bench-password' };
+const BOTH: readonly ClientKind[] = ['nodemailer', 'postern'];
 
 /** One worker's measurement with what the sink counted meanwhile (kept for --json and the notes). */
 interface Run {
@@ -121,20 +129,21 @@ function order<T>(clients: readonly T[], round: number): T[] {
   return [...clients.slice(shift), ...clients.slice(0, shift)];
 }
 
-async function scenarioMessages(
+async function scenarioMessages<K extends ClientKind | 'floor'>(
   sink: SinkProcess,
   name: string,
   listener: string,
   kind: 'pooled' | 'fresh',
   settings: Omit<ClientSettings, 'port'>,
-): Promise<Record<ClientKind, Outcome[]>> {
+  clients: readonly K[],
+): Promise<Record<K, Outcome[]>> {
   const counts = kind === 'pooled' ? plan.pooled : plan.fresh;
-  const outcomes: Record<ClientKind, Outcome[]> = { nodemailer: [], postern: [] };
+  const outcomes = Object.fromEntries(clients.map((c) => [c, [] as Outcome[]])) as Record<K, Outcome[]>;
   for (let round = 0; round < plan.rounds; round++) {
-    for (const client of order<ClientKind>(['nodemailer', 'postern'], round)) {
+    for (const client of order<K>(clients, round)) {
       const job: Job = {
         scenario: kind,
-        client,
+        client: client as ClientKind,
         settings: { ...settings, port: sink.port(listener) },
         ...counts,
       };
@@ -144,10 +153,10 @@ async function scenarioMessages(
   return outcomes;
 }
 
-async function scenarioStream(sink: SinkProcess, ca: string): Promise<Record<Runner, Outcome[]>> {
-  const outcomes: Record<Runner, Outcome[]> = { raw: [], nodemailer: [], postern: [] };
+async function scenarioStream(sink: SinkProcess, ca: string): Promise<Record<StreamRunner, Outcome[]>> {
+  const outcomes: Record<StreamRunner, Outcome[]> = { raw: [], nodemailer: [], postern: [] };
   for (let round = 0; round < plan.stream.rounds; round++) {
-    for (const client of order<Runner>(['raw', 'nodemailer', 'postern'], round)) {
+    for (const client of order<StreamRunner>(['raw', 'nodemailer', 'postern'], round)) {
       const listener = client === 'raw' ? 'discard' : 'starttls';
       const settings: ClientSettings = { port: sink.port(listener), tls: 'starttls', ca, pooled: false };
       const job: Job = { scenario: 'stream', client, settings, ...plan.stream };
@@ -177,13 +186,20 @@ async function main(): Promise<void> {
   try {
     const tls = { tls: 'starttls', ca, pooled: true } as const;
     results = {
-      pooledData: await scenarioMessages(sink, 'a DATA', 'starttls', 'pooled', { ...tls, chunking: false }),
-      pooledChunking: await scenarioMessages(sink, 'a BDAT', 'starttls+chunking', 'pooled', tls),
-      fresh: await scenarioMessages(sink, 'b fresh', 'starttls', 'fresh', {
-        ...tls,
-        pooled: false,
-        auth: AUTH,
-      }),
+      pooledData: await scenarioMessages(sink, 'a DATA', 'starttls', 'pooled', { ...tls, chunking: false }, [
+        'nodemailer',
+        'postern',
+        'floor',
+      ]),
+      pooledChunking: await scenarioMessages(sink, 'a BDAT', 'starttls+chunking', 'pooled', tls, BOTH),
+      fresh: await scenarioMessages(
+        sink,
+        'b fresh',
+        'starttls',
+        'fresh',
+        { ...tls, pooled: false, auth: AUTH },
+        BOTH,
+      ),
       stream: await scenarioStream(sink, ca),
     };
   } finally {
@@ -191,7 +207,7 @@ async function main(): Promise<void> {
   }
   const rows = buildRows(plan, results);
   const seconds = (Date.now() - started) / 1000;
-  process.stdout.write(`\n${formatTable(rows)}\n\n${notes(rows)}`);
+  process.stdout.write(`\n${formatTable(rows)}\n\n${notes(rows, results)}`);
   process.stdout.write(
     `\nmedians of ${plan.rounds} rounds in a and b, ${plan.stream.rounds} in c (RSS: worst round); ` +
       `total ${fmt(seconds, 0)} s\n`,
@@ -258,8 +274,19 @@ async function main(): Promise<void> {
 }
 
 /** Lines under the table: why a Postern figure is missing, TLS resumption in b, the RSS floor in c. */
-function notes(rows: readonly Row[]): string {
+function notes(rows: readonly Row[], results: Results): string {
   const out: string[] = [];
+  const floor = floorRate(results);
+  const data = rows[0];
+  if (floor !== undefined && data) {
+    const nm = data.nodemailer;
+    const mine = isMissing(data.postern) ? undefined : data.postern;
+    out.push(
+      `a. protocol floor with DATA (bench/floor.ts: no SMTP library, one round trip per message): ${fmt(floor, 0)} msg/s` +
+        (nm ? ` = ${fmt(floor / nm, 2)}× nodemailer` : '') +
+        (mine ? `; Postern reaches ${fmt((mine / floor) * 100, 0)}% of it` : ''),
+    );
+  }
   const reasons = new Set(
     rows.flatMap((r) => (isMissing(r.postern) ? [`${r.postern.status}: ${r.postern.detail}`] : [])),
   );

@@ -9,9 +9,9 @@ import { largeMessage, largeMessageSize, smallMessage } from './messages.js';
 
 export type Job =
   | {
-      /** a: every message started at once over one pooled connection. */
+      /** a: every message started at once over one pooled connection; `floor`: see floor.ts. */
       readonly scenario: 'pooled';
-      readonly client: ClientKind;
+      readonly client: ClientKind | 'floor';
       readonly settings: ClientSettings;
       readonly messages: number;
       readonly warmup: number;
