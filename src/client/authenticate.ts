@@ -25,6 +25,35 @@ export interface AuthenticateOptions {
 
 const REDACTED = '[redacted]';
 
+/** An AUTH command that may lead a pipelined group (see `pipelinableAuth`). */
+export interface PipelinedAuth {
+  readonly mechanism: string;
+  readonly line: string;
+  /** The line as the transcript shows it: the initial response redacted. */
+  readonly shown: string;
+}
+
+/**
+ * The AUTH line to send at the head of the first transaction's pipelined group, when RFC 4954 §4 allows it:
+ * the server offers PIPELINING and the chosen mechanism completes in one round trip from an initial
+ * response with no security layer — PLAIN. Undefined otherwise: authenticate on its own first.
+ */
+export async function pipelinableAuth(
+  wire: Wire,
+  capabilities: Capabilities,
+  credentials: Credentials,
+  options: AuthenticateOptions,
+): Promise<PipelinedAuth | undefined> {
+  if (!capabilities.pipelining || capabilities.auth.length === 0) return undefined;
+  const { mechanism, context } = pick(wire, capabilities, credentials, options);
+  if (mechanism !== 'PLAIN') return undefined;
+  const response = await createSaslClient(mechanism, credentials, context).initialResponse();
+  if (response === undefined) return undefined;
+  const encoded = response.toString('base64');
+  if (!commands.initialResponseFits(mechanism, encoded)) return undefined;
+  return { mechanism, line: commands.auth(mechanism, encoded), shown: `AUTH ${mechanism} ${REDACTED}\r\n` };
+}
+
 /**
  * Runs one SASL exchange (RFC 4954) and returns the mechanism used. Client responses never reach the
  * transcript. An OAuth token is refreshed once when the server's error challenge says it was rejected.
@@ -35,6 +64,31 @@ export async function authenticate(
   credentials: Credentials,
   options: AuthenticateOptions,
 ): Promise<string> {
+  const { mechanism, context } = pick(wire, capabilities, credentials, options);
+  const client = createSaslClient(mechanism, credentials, context);
+  const first = await exchange(wire, client, options);
+  if (first === 'ok') return mechanism;
+  // OAuth: the server explained why the token failed; ask the provider for a fresh one, once.
+  if (
+    client.errorChallenge &&
+    'accessToken' in credentials &&
+    typeof credentials.accessToken === 'function'
+  ) {
+    const retry = createSaslClient(mechanism, credentials, { ...context, refreshToken: true });
+    const second = await exchange(wire, retry, options);
+    if (second === 'ok') return mechanism;
+    throw authRejection(second, mechanism, options.label);
+  }
+  throw authRejection(first, mechanism, options.label);
+}
+
+/** The mechanism to use and its context (channel binding), or why there is none. */
+function pick(
+  wire: Wire,
+  capabilities: Capabilities,
+  credentials: Credentials,
+  options: AuthenticateOptions,
+): { mechanism: string; context: Parameters<typeof createSaslClient>[2] } {
   if (capabilities.auth.length === 0) {
     throw new AuthError('EAUTH_UNSUPPORTED', `${options.label} does not offer AUTH`, {
       phase: 'auth',
@@ -75,22 +129,7 @@ export async function authenticate(
   // If the server does offer the -PLUS sibling that "y" would fail the login, so then claim no binding ("n").
   const plusOffered = capabilities.auth.includes(`${mechanism}-PLUS`);
   const useBinding = mechanism.endsWith('-PLUS') || !plusOffered ? binding : undefined;
-  const context = { channelBinding: useBinding, host: options.host, port: options.port };
-  const client = createSaslClient(mechanism, credentials, context);
-  const first = await exchange(wire, client, options);
-  if (first === 'ok') return mechanism;
-  // OAuth: the server explained why the token failed; ask the provider for a fresh one, once.
-  if (
-    client.errorChallenge &&
-    'accessToken' in credentials &&
-    typeof credentials.accessToken === 'function'
-  ) {
-    const retry = createSaslClient(mechanism, credentials, { ...context, refreshToken: true });
-    const second = await exchange(wire, retry, options);
-    if (second === 'ok') return mechanism;
-    throw authRejection(second, mechanism, options.label);
-  }
-  throw authRejection(first, mechanism, options.label);
+  return { mechanism, context: { channelBinding: useBinding, host: options.host, port: options.port } };
 }
 
 async function exchange(wire: Wire, client: SaslClient, options: AuthenticateOptions): Promise<'ok' | Reply> {

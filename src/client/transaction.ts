@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InputError, type Phase, PosternError, SmtpReplyError } from '../core/index.js';
+import { InputError, type Phase, PosternError, ProtocolError, SmtpReplyError } from '../core/index.js';
 import * as commands from '../protocol/commands.js';
 import {
   type Capabilities,
@@ -15,7 +15,7 @@ import {
   validateReversePath,
 } from '../protocol/index.js';
 import type { Timeouts } from './options.js';
-import { rejection } from './reply-errors.js';
+import { authRejection, rejection } from './reply-errors.js';
 import type { Wire } from './wire.js';
 
 /** Who a message is from and to, plus the SMTP extensions it asks for. */
@@ -94,6 +94,10 @@ interface TransactOptions {
   readonly onWritten?: (ended?: boolean) => void;
   /** Called once the pipelined envelope is written (see SessionSendOptions). */
   readonly onStarted?: () => void;
+  /** AUTH to send at the head of the group (RFC 4954 §4); the message goes out only after its 235. */
+  readonly auth?: { readonly mechanism: string; readonly line: string; readonly shown: string } | undefined;
+  /** The server answered the pipelined AUTH with a challenge: do not pipeline AUTH with it again. */
+  readonly onAuthRefused?: () => void;
 }
 
 /** BDAT chunks are coalesced to at least this size so a trickling stream does not cost a command per byte. */
@@ -232,6 +236,7 @@ export async function transact(
   let sentBytes = 0;
   // Every reply is reserved right after its command is written, so another transaction may follow on the
   // same connection as soon as this one's bytes are out (onWritten), before its replies arrive.
+  let authReply: Promise<Reply> | undefined;
   let rsetReply: Promise<Reply> | undefined;
   let mailReply: Promise<Reply>;
   let rcptReplies: Promise<Reply>[] = [];
@@ -244,14 +249,21 @@ export async function transact(
   let earlyError: unknown;
   if (pipelined) {
     const rset = options.prefixRset ? commands.rset() : '';
+    const group = rset + mailLine + rcptLines.join('') + (eager && !useBdat ? commands.data() : '');
+    const auth = options.auth;
     wire.cork();
-    wire.write(rset + mailLine + rcptLines.join('') + (eager && !useBdat ? commands.data() : ''));
+    if (auth) wire.write(auth.line + group, auth.shown + group);
+    else wire.write(group);
     // What the replies said so far, seen synchronously as they are parsed.
     let envelopeOk = true;
     let anyAccepted = false;
     const expect250 = (r: Reply) => {
       if (r.code !== 250) envelopeOk = false;
     };
+    if (auth)
+      authReply = wire.read('auth', t.command, undefined, (r) => {
+        if (r.code !== 235) envelopeOk = false;
+      });
     if (rset) rsetReply = wire.read('rset', t.command, undefined, expect250);
     mailReply = wire.read('mail', t.command, undefined, expect250);
     rcptReplies = rcptLines.map(() =>
@@ -307,6 +319,23 @@ export async function transact(
     mailReply = roundTrip(wire, mailLine, 'mail', t.command);
   }
 
+  if (authReply && options.auth) {
+    const r = await authReply;
+    if (r.code !== 235) {
+      // The commands behind AUTH may have been accepted without it, DATA included: close rather than
+      // answer anything, so nothing is delivered unauthenticated.
+      wire.destroy();
+      if (r.code === 334) {
+        options.onAuthRefused?.();
+        throw new ProtocolError(
+          'EAUTH_PROTOCOL',
+          `${label} answered AUTH ${options.auth.mechanism} with its initial response by a challenge`,
+          { phase: 'auth', transient: true, hint: 'the next connection authenticates before sending' },
+        );
+      }
+      throw authRejection(r, options.auth.mechanism, label);
+    }
+  }
   if (rsetReply) {
     const r = await rsetReply;
     if (r.code !== 250) throw rejection(r, 'RSET', 'rset', label);

@@ -98,13 +98,20 @@ export class Transport {
 
   readonly #composer: MessageComposer<unknown> | undefined;
 
+  /** AUTH PLAIN rides with the first message of each connection until a server mishandles it. */
+  readonly #pipelineAuth = { enabled: true };
+
   constructor(options: TransportOptions, composer?: MessageComposer<unknown>) {
     this.#composer = composer;
     this.#options = { ...options, auth: hideCredentials(options.auth) };
     this.#pooled = options.pool !== false;
     const poolOptions = typeof options.pool === 'object' ? options.pool : {};
     this.#pool = new Pool(
-      () => SmtpSession.open(this.#options, { tlsSessionCache: this.#tlsSessions }),
+      () =>
+        SmtpSession.open(this.#options, {
+          tlsSessionCache: this.#tlsSessions,
+          pipelineAuth: this.#pipelineAuth,
+        }),
       poolOptions,
     );
   }

@@ -5,10 +5,23 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { createTransport, PosternError, SmtpSession } from '../../src/index.js';
+import { createTransport, PosternError, SmtpSession, type TranscriptEvent } from '../../src/index.js';
 import { startAiosmtpd } from '../helpers/aiosmtpd.js';
 import { peerSkip } from '../helpers/peers.js';
 import { startSmtpServer } from '../helpers/smtp-server.js';
+
+/** The outgoing lines written after the post-TLS EHLO reply and before the next reply came in. */
+function leadingGroup(events: TranscriptEvent[]): string[] {
+  const lines = events.filter((e) => e.type === 'line');
+  const ehlo = lines.findLastIndex((e) => e.direction === 'out' && e.line.startsWith('EHLO'));
+  const answered = lines.findIndex((e, i) => i > ehlo && e.direction === 'in' && /^\d{3} /.test(e.line));
+  const group: string[] = [];
+  for (const e of lines.slice(answered + 1)) {
+    if (e.direction === 'in') break;
+    group.push(e.line.split(' ')[0]!);
+  }
+  return group;
+}
 
 const message = [
   'From: =?UTF-8?B?5byg5LiJ?= <zhang@example.test>',
@@ -104,6 +117,40 @@ describe('client ⇄ python3-aiosmtpd', { skip: peerSkip('aiosmtpd') }, () => {
   });
 });
 
+describe('client ⇄ python3-aiosmtpd: AUTH without PIPELINING', { skip: peerSkip('aiosmtpd') }, () => {
+  test('aiosmtpd offers no PIPELINING, so AUTH PLAIN goes alone and MAIL waits for its 235', async () => {
+    const server = await startAiosmtpd({
+      tls: 'starttls',
+      authUsers: [{ name: 'carol', password: 'pw-aio-2' }],
+    });
+    const events: TranscriptEvent[] = [];
+    try {
+      const transport = createTransport({
+        host: '127.0.0.1',
+        port: server.port,
+        tlsOptions: { ca: readFileSync(server.caFile, 'utf8'), servername: 'localhost' },
+        auth: { user: 'carol', pass: 'pw-aio-2' },
+        authMethod: 'PLAIN',
+        pool: false,
+        retry: false,
+        transcript: (e) => events.push(e),
+      });
+      await transport.sendRaw({ from: 'zhang@example.test', to: ['bob@example.test'] }, message);
+      await transport.close();
+      const ehloLines = events.filter(
+        (e) => e.type === 'line' && e.direction === 'in' && e.line.startsWith('250'),
+      );
+      assert.ok(!ehloLines.some((e) => e.type === 'line' && /PIPELINING/i.test(e.line)));
+      assert.deepEqual(leadingGroup(events), ['AUTH']);
+      const [m] = await server.waitForMessages(1);
+      assert.equal(m?.authUser, 'carol');
+      assert.equal(m?.data.toString('utf8'), message);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('client ⇄ smtp-server (npm)', () => {
   test('PIPELINING hidden: commands go one at a time and the message arrives exactly', async () => {
     const server = await startSmtpServer({ hidePIPELINING: true });
@@ -121,6 +168,47 @@ describe('client ⇄ smtp-server (npm)', () => {
       const [m] = await server.waitForMessages(1);
       assert.equal(m?.data.toString('utf8'), message);
       assert.deepEqual(m?.envelope.rcptTo, ['x@example.test', 'y@example.test']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('AUTH PLAIN pipelined with the first message: smtp-server authenticates, then takes the message', async () => {
+    const server = await startSmtpServer({
+      secure: true,
+      authMethods: ['PLAIN', 'LOGIN'],
+      users: [{ name: 'erin', password: 'pw-ss-1' }],
+    });
+    const events: TranscriptEvent[] = [];
+    try {
+      const transport = createTransport({
+        host: '127.0.0.1',
+        port: server.port,
+        tls: 'implicit',
+        tlsOptions: { ca: readFileSync(server.caFile, 'utf8'), servername: 'localhost' },
+        auth: { user: 'erin', pass: 'pw-ss-1' },
+        pool: { maxConnections: 1 },
+        retry: false,
+        transcript: (e) => events.push(e),
+      });
+      const results = await Promise.all(
+        [1, 2, 3].map((n) =>
+          transport.sendRaw({ from: 'a@example.test', to: [`r${n}@example.test`] }, message),
+        ),
+      );
+      await transport.close();
+      assert.deepEqual(leadingGroup(events), ['AUTH', 'MAIL', 'RCPT', 'DATA']);
+      assert.deepEqual(
+        results.map((r) => r.accepted[0]),
+        ['r1@example.test', 'r2@example.test', 'r3@example.test'],
+      );
+      const got = await server.waitForMessages(3);
+      for (const m of got) {
+        assert.equal(m.user, 'erin');
+        assert.equal(m.data.toString('utf8'), message);
+      }
+      // One AUTH for the connection, none for the messages that followed on it.
+      assert.equal(events.filter((e) => e.type === 'line' && e.line.startsWith('AUTH')).length, 1);
     } finally {
       await server.stop();
     }

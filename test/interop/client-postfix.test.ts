@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { createTransport, PosternError, SmtpSession, type TlsMode } from '../../src/index.js';
+import {
+  createTransport,
+  PosternError,
+  SmtpSession,
+  type TlsMode,
+  type TranscriptEvent,
+} from '../../src/index.js';
 import { peerSkip } from '../helpers/peers.js';
 import { type PostfixInstance, startPostfix } from '../helpers/postfix.js';
 
@@ -145,6 +151,79 @@ describe('client ⇄ Postfix + Dovecot SASL', { skip }, () => {
       const files = await pf.waitForMessages(who, 1);
       assertDelivered(readFileSync(files[0]!), body);
     }
+  });
+
+  /** Outgoing lines written after the post-TLS EHLO reply and before the next reply arrived. */
+  function leadingGroup(events: TranscriptEvent[]): string[] {
+    const lines = events.filter((e) => e.type === 'line');
+    const ehlo = lines.findLastIndex((e) => e.direction === 'out' && e.line.startsWith('EHLO'));
+    const answered = lines.findIndex((e, i) => i > ehlo && e.direction === 'in' && /^\d{3} /.test(e.line));
+    const group: string[] = [];
+    for (const e of lines.slice(answered + 1)) {
+      if (e.direction === 'in') break;
+      group.push(e.line);
+    }
+    return group;
+  }
+
+  test('AUTH PLAIN rides in one pipelined group with the first message (RFC 4954 §4) and Postfix takes it', async () => {
+    const body = message('pipelined-auth');
+    const events: TranscriptEvent[] = [];
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: pf.ports.submission,
+      tlsOptions: { ca, servername: 'localhost' },
+      auth: { user: user().name, pass: user().password },
+      authMethod: 'PLAIN',
+      chunking: false,
+      pool: false,
+      retry: false,
+      transcript: (e) => events.push(e),
+    });
+    try {
+      const result = await transport.sendRaw(
+        { from: 'alice@example.test', to: ['frank@example.test'] },
+        body,
+      );
+      assert.equal(result.method, 'DATA');
+      assert.deepEqual(result.accepted, ['frank@example.test']);
+    } finally {
+      await transport.close();
+    }
+    assert.deepEqual(leadingGroup(events), [
+      'AUTH PLAIN [redacted]',
+      `MAIL FROM:<alice@example.test> SIZE=${Buffer.byteLength(body)} BODY=8BITMIME`,
+      'RCPT TO:<frank@example.test>',
+      'DATA',
+    ]);
+    const files = await pf.waitForMessages('frank', 1);
+    assertDelivered(readFileSync(files[0]!), body);
+    // Postfix saw an authenticated submission.
+    assert.match(readFileSync(files[0]!, 'utf8'), /with ESMTPSA/);
+  });
+
+  test('a wrong password in the pipelined group: EAUTH_FAILED, and no message reaches Postfix', async () => {
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: pf.ports.submission,
+      tlsOptions: { ca, servername: 'localhost' },
+      auth: { user: user().name, pass: 'not-the-password' },
+      authMethod: 'PLAIN',
+      chunking: false,
+      pool: false,
+      retry: false,
+    });
+    try {
+      await assert.rejects(
+        transport.sendRaw({ from: 'alice@example.test', to: ['gina@example.test'] }, message('refused')),
+        (e) => e instanceof PosternError && e.code === 'EAUTH_FAILED' && e.reply?.code === 535,
+      );
+    } finally {
+      await transport.close();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(await pf.readMessages('gina'), []);
+    assert.doesNotMatch(await pf.log(), /to=<gina@example\.test>.*status=sent/);
   });
 
   test('a streamed 1.5 MB message of unknown size goes over BDAT in chunks and arrives intact', async () => {

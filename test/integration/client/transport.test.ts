@@ -388,4 +388,117 @@ describe('transport', () => {
     }
     assert.deepEqual(server.errors, []);
   });
+
+  test('pipelined AUTH refused while MAIL, RCPT and DATA are accepted: no message byte is sent, the client hangs up', async () => {
+    const afterData: string[] = [];
+    let group: string[] = [];
+    const server = await startScriptedServer(
+      async (c) => {
+        c.reply(220, 'x');
+        await c.readLine();
+        c.reply(250, ['x', 'PIPELINING', 'AUTH PLAIN']);
+        group = [await c.readLine(), await c.readLine(), await c.readLine(), await c.readLine()];
+        // The worst server: it refuses the credentials but takes the transaction anyway.
+        c.write('535 5.7.8 bad credentials\r\n250 ok\r\n250 ok\r\n354 go ahead\r\n');
+        try {
+          for (;;) afterData.push(await c.readLine(2_000));
+        } catch {
+          // the client hung up (or stayed silent): either way it sent no message
+        }
+      },
+      { tls: { cert, key } },
+    );
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: 'implicit',
+      tlsOptions: { ca },
+      auth: { user: 'u', pass: 'wrong' },
+      pool: false,
+      retry: false,
+    });
+    try {
+      await assert.rejects(
+        transport.sendRaw({ from: 'a@x.test', to: ['b@x.test'] }, msg),
+        (e) => e instanceof PosternError && e.code === 'EAUTH_FAILED' && e.reply?.code === 535,
+      );
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+    assert.deepEqual(
+      group.map((l) => l.split(' ')[0]),
+      ['AUTH', 'MAIL', 'RCPT', 'DATA'],
+    );
+    assert.deepEqual(afterData, []);
+    assert.deepEqual(server.errors, []);
+  });
+
+  test('a server that answers the pipelined AUTH with a challenge: the retry authenticates on its own first', async () => {
+    const seen: string[][] = [];
+    const server = await startScriptedServer(
+      async (c, index) => {
+        const lines: string[] = [];
+        seen.push(lines);
+        c.reply(220, 'x');
+        await c.readLine();
+        c.reply(250, ['x', 'PIPELINING', 'AUTH PLAIN']);
+        if (index === 0) {
+          lines.push(await c.readLine());
+          c.reply(334, '');
+          try {
+            for (;;) lines.push(await c.readLine(2_000));
+          } catch {
+            return;
+          }
+        }
+        lines.push(await c.readLine());
+        // Nothing may follow AUTH before its reply on this connection.
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(
+          c.received.map(String).join('').split('\r\n').filter(Boolean).slice(-1)[0]?.split(' ')[0],
+          'AUTH',
+        );
+        c.reply(235, '2.7.0 ok');
+        for (;;) {
+          const line = await c.readLine();
+          lines.push(line);
+          if (line.startsWith('MAIL') || line.startsWith('RCPT')) c.reply(250, 'ok');
+          else if (line === 'DATA') {
+            c.reply(354, 'go');
+            await c.readUntil('\r\n.\r\n');
+            c.reply(250, '2.0.0 queued as Q1');
+          } else if (line === 'QUIT') {
+            c.reply(221, 'bye');
+            return;
+          }
+        }
+      },
+      { tls: { cert, key } },
+    );
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: 'implicit',
+      tlsOptions: { ca },
+      auth: { user: 'u', pass: 'p' },
+      pool: false,
+      retry: { retries: 1, minDelay: 1, maxDelay: 1 },
+    });
+    try {
+      const result = await transport.sendRaw({ from: 'a@x.test', to: ['b@x.test'] }, msg);
+      assert.equal(result.queueId, 'Q1');
+      assert.equal(result.attempts, 2);
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0]?.[0]?.split(' ')[0], 'AUTH');
+    assert.deepEqual(
+      seen[1]?.slice(0, 4).map((l) => l.split(' ')[0]),
+      ['AUTH', 'MAIL', 'RCPT', 'DATA'],
+    );
+    assert.deepEqual(server.errors, []);
+  });
 });

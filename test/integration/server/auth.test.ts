@@ -74,6 +74,45 @@ describe('server AUTH', () => {
     });
   }
 
+  test('our client pipelines AUTH PLAIN with its first message (DATA); a wrong password stores nothing', async () => {
+    const send = async (pass: string, to: string) => {
+      const events: TranscriptEvent[] = [];
+      const transport = createTransport({
+        host: '127.0.0.1',
+        port: t.port(),
+        tls: 'starttls',
+        tlsOptions: { ca: t.ca, servername: 'localhost' },
+        auth: { user: 'alice', pass },
+        authMethod: 'PLAIN',
+        chunking: false,
+        pool: false,
+        retry: false,
+        transcript: (e) => events.push(e),
+      });
+      try {
+        return {
+          result: await transport.sendRaw(
+            { from: 'alice@example.com', to: [to] },
+            'Subject: p\r\n\r\nhi\r\n',
+          ),
+          events,
+        };
+      } finally {
+        await transport.close();
+      }
+    };
+    const before = t.store.messages.length;
+    const { result, events } = await send('correct horse', 'pipelined@example.org');
+    assert.equal(result.method, 'DATA');
+    const out = events.filter((e) => e.type === 'line').map((e) => `${e.direction} ${e.line.split(' ')[0]}`);
+    const auth = out.indexOf('out AUTH');
+    assert.deepEqual(out.slice(auth, auth + 5), ['out AUTH', 'out MAIL', 'out RCPT', 'out DATA', 'in 235']);
+    assert.equal(t.store.messages.length, before + 1);
+    assert.match(t.store.messages.at(-1)?.data.toString() ?? '', /with ESMTPSA/);
+    await assert.rejects(send('wrong horse', 'never@example.org'), { code: 'EAUTH_FAILED' });
+    assert.equal(t.store.messages.length, before + 1);
+  });
+
   test('unknown user and wrong password get the same reply; delays grow; 421 after the limit', async () => {
     const c = await openTls(t.port(), t.ca);
     const timings: number[] = [];
