@@ -203,6 +203,8 @@ export class Transport {
           ...options,
           onWritten: next,
           onStarted: next,
+          // Not pooled, the connection ends with this message: QUIT rides with its last bytes.
+          quitAfter: !this.#pooled,
         });
         return { ...result, attempts: attempt, tls: session.info.tls };
       } catch (err) {

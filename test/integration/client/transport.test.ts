@@ -501,4 +501,31 @@ describe('transport', () => {
     );
     assert.deepEqual(server.errors, []);
   });
+
+  test('without a pool, QUIT leaves with the message, in the same write (RFC 2920: QUIT may end a group)', async () => {
+    let joined: boolean | undefined;
+    const server = await startScriptedServer(async (c) => {
+      c.reply(220, 'x');
+      await c.readLine();
+      c.reply(250, ['x', 'PIPELINING']);
+      for (let i = 0; i < 3; i++) await c.readLine();
+      c.write('250 ok\r\n250 ok\r\n354 go\r\n');
+      await c.readUntil('\r\n.\r\n');
+      // QUIT came before the message was answered.
+      assert.equal(await c.readLine(), 'QUIT');
+      joined = c.received.some((chunk) => chunk.includes('\r\n.\r\nQUIT\r\n'));
+      c.write('250 2.0.0 queued as Q9\r\n221 bye\r\n');
+      c.close();
+    });
+    const transport = createTransport({ host: '127.0.0.1', port: server.port, tls: 'none', pool: false });
+    try {
+      const result = await transport.sendRaw({ from: 'a@x.test', to: ['b@x.test'] }, msg);
+      assert.equal(result.queueId, 'Q9');
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+    assert.equal(joined, true);
+    assert.deepEqual(server.errors, []);
+  });
 });
