@@ -301,7 +301,8 @@ export class SmtpSession {
       if (written) return;
       written = true;
       this.#lastEnded = ended;
-      if (options.quitAfter) this.#sendQuit();
+      // QUIT may end a group only with PIPELINING (RFC 2920); without it quit() sends it after the reply.
+      if (options.quitAfter && prepared.pipelined) this.#sendQuit();
       this.#releaseWrites();
       options.onWritten?.();
     };

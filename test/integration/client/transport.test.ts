@@ -528,4 +528,54 @@ describe('transport', () => {
     assert.equal(joined, true);
     assert.deepEqual(server.errors, []);
   });
+
+  test('without PIPELINING: AUTH waits for its 235, each command for its reply, and QUIT for the last message', async () => {
+    const early: string[] = [];
+    const server = await startScriptedServer(
+      async (c) => {
+        c.reply(220, 'x');
+        await c.readLine();
+        c.reply(250, ['x', 'AUTH PLAIN']);
+        // Each command must come alone: nothing more may be waiting when it is answered.
+        const alone = async (verb: string, code: number) => {
+          const line = await c.readLine();
+          assert.equal(line.split(' ')[0], verb);
+          await new Promise((r) => setTimeout(r, 30));
+          const waiting = c.received.map(String).join('').split(line)[1] ?? '';
+          if (waiting !== '\r\n') early.push(`${verb}: ${JSON.stringify(waiting)}`);
+          c.reply(code, 'ok');
+        };
+        await alone('AUTH', 235);
+        await alone('MAIL', 250);
+        await alone('RCPT', 250);
+        await alone('DATA', 354);
+        await c.readUntil('\r\n.\r\n');
+        await new Promise((r) => setTimeout(r, 30));
+        if (!String(c.received.at(-1)).endsWith('\r\n.\r\n'))
+          early.push('QUIT before the reply to the message');
+        c.reply(250, '2.0.0 queued as Q2');
+        assert.equal(await c.readLine(), 'QUIT');
+        c.reply(221, 'bye');
+      },
+      { tls: { cert, key } },
+    );
+    const transport = createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: 'implicit',
+      tlsOptions: { ca },
+      auth: { user: 'u', pass: 'p' },
+      pool: false,
+      retry: false,
+    });
+    try {
+      const result = await transport.sendRaw({ from: 'a@x.test', to: ['b@x.test'] }, msg);
+      assert.equal(result.queueId, 'Q2');
+    } finally {
+      await transport.close();
+      await server.close();
+    }
+    assert.deepEqual(early, []);
+    assert.deepEqual(server.errors, []);
+  });
 });
