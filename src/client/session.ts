@@ -291,7 +291,15 @@ export class SmtpSession {
     // The transaction starts synchronously when the connection is free, else the moment the one before it
     // has written its last byte — from inside that one's reply handling, so both leave in one write.
     return new Promise<SendResult>((resolve, reject) => {
-      this.#whenWritable(() => this.#transact(prepared, options).then(resolve, reject));
+      this.#whenWritable(() => {
+        try {
+          this.#transact(prepared, options).then(resolve, reject);
+        } catch (err) {
+          // Nothing in #transact throws synchronously; if something ever did, the send must still settle.
+          reject(err);
+          this.#releaseWrites();
+        }
+      });
     });
   }
 
@@ -369,11 +377,29 @@ export class SmtpSession {
     start();
   }
 
-  /** The writer is done: the next in line starts at once, in the same call stack. */
+  /** Writers that finished while a hand-over was under way (see #releaseWrites). */
+  #handOvers = 0;
+  #handingOver = false;
+
+  /**
+   * The writer is done: the next in line starts at once, in the same call stack (so what it writes joins the
+   * write under way). A next writer that is done at once (its connection closed, say) hands over in turn from
+   * this loop, not from a deeper call: thousands of queued sends on a dead session must not exhaust the stack.
+   */
   #releaseWrites(): void {
-    const next = this.#writeQueue.shift();
-    if (next) next();
-    else this.#writing = false;
+    this.#handOvers++;
+    if (this.#handingOver) return;
+    this.#handingOver = true;
+    try {
+      while (this.#handOvers > 0) {
+        this.#handOvers--;
+        const next = this.#writeQueue.shift();
+        if (next) next();
+        else this.#writing = false;
+      }
+    } finally {
+      this.#handingOver = false;
+    }
   }
 
   /** Serialises writes for commands outside transactions: resolves with the function that releases. */

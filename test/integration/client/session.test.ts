@@ -106,6 +106,37 @@ describe('client session against scripted servers', () => {
     }
   });
 
+  test('20,000 sends queued on a session whose connection dies all settle, each with ECONNECTION_CLOSED', {
+    timeout: 30_000,
+  }, async () => {
+    const server = await startScriptedServer(async (c) => {
+      c.reply(220, 'x');
+      await c.readLine();
+      c.reply(250, ['x', 'PIPELINING']);
+      await c.readLine(); // the first MAIL
+      c.destroy();
+    });
+    const session = await SmtpSession.open({ host: '127.0.0.1', port: server.port, tls: 'none' });
+    try {
+      // Each queued send takes over from the one before as soon as that one fails: a hand-over chain, which
+      // must not grow the stack (it once did, and the sends past the overflow never settled).
+      const results = await Promise.allSettled(
+        Array.from({ length: 20_000 }, (_, i) =>
+          session.send({ from: 'a@x.test', to: ['b@x.test'] }, `Subject: ${i}\r\n\r\nx\r\n`),
+        ),
+      );
+      const codes = new Set(
+        results.map((r) =>
+          r.status === 'rejected' && r.reason instanceof PosternError ? r.reason.code : 'other',
+        ),
+      );
+      assert.deepEqual([...codes], ['ECONNECTION_CLOSED']);
+    } finally {
+      session.close();
+      await server.close();
+    }
+  });
+
   test('uses BDAT LAST in the same write when CHUNKING is offered', async () => {
     let chunk = '';
     const server = await startScriptedServer(async (c) => {
