@@ -23,9 +23,7 @@ describe('client: any replies to a pipelined AUTH group', () => {
         let group: string[] = [];
         let bodySent = false;
         const server = await startScriptedServer(async (c) => {
-          c.reply(220, 'fuzz');
-          await c.readLine();
-          c.reply(250, ['fuzz', 'PIPELINING', 'AUTH PLAIN']);
+          await c.greet('fuzz', ['PIPELINING', 'AUTH PLAIN']);
           group = [await c.readLine(), await c.readLine(), await c.readLine(), await c.readLine()];
           const text = (code: number) => `${code} ${code < 400 ? 'ok' : 'no'}\r\n`;
           c.write(text(r.auth) + text(r.mail) + text(r.rcpt) + text(r.data));

@@ -24,9 +24,7 @@ describe('client: pipelined transactions against random replies', () => {
         /** What the server saw per transaction: the message body, '' for the empty ending, undefined for none. */
         const received: (string | undefined)[] = [];
         const server = await startScriptedServer(async (c) => {
-          c.reply(220, 'fuzz');
-          await c.readLine();
-          c.reply(250, ['fuzz', 'PIPELINING']);
+          await c.greet('fuzz', ['PIPELINING']);
           let n = -1;
           // Like a real server: a transaction stays open from an accepted MAIL until RSET or the end of data,
           // and MAIL inside an open one is refused — so a client that skips a needed RSET fails here.

@@ -12,6 +12,8 @@ export interface ScriptedConnection {
   write(text: string | Buffer): void;
   /** Writes one or more reply lines: reply(250, 'ok') or reply(250, ['a', 'b']). */
   reply(code: number, text: string | string[]): void;
+  /** The usual opening: "220 name", reads the client's EHLO and answers "250 name" plus `extensions`. */
+  greet(name: string, extensions: readonly string[]): Promise<void>;
   /** The next line without CRLF; rejects if the client closes first. */
   readLine(timeoutMs?: number): Promise<string>;
   /** Bytes up to and including `terminator`. */
@@ -142,6 +144,11 @@ function wrap(initial: Socket): ScriptedConnection {
     reply(code, text) {
       const lines = Array.isArray(text) ? text : [text];
       socket.write(lines.map((l, i) => `${code}${i === lines.length - 1 ? ' ' : '-'}${l}\r\n`).join(''));
+    },
+    async greet(name, extensions) {
+      this.reply(220, name);
+      await this.readLine();
+      this.reply(250, [name, ...extensions]);
     },
     async readLine(timeoutMs) {
       const line = await take(() => {

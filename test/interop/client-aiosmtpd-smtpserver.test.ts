@@ -9,19 +9,7 @@ import { createTransport, PosternError, SmtpSession, type TranscriptEvent } from
 import { startAiosmtpd } from '../helpers/aiosmtpd.js';
 import { peerSkip } from '../helpers/peers.js';
 import { startSmtpServer } from '../helpers/smtp-server.js';
-
-/** The outgoing lines written after the post-TLS EHLO reply and before the next reply came in. */
-function leadingGroup(events: TranscriptEvent[]): string[] {
-  const lines = events.filter((e) => e.type === 'line');
-  const ehlo = lines.findLastIndex((e) => e.direction === 'out' && e.line.startsWith('EHLO'));
-  const answered = lines.findIndex((e, i) => i > ehlo && e.direction === 'in' && /^\d{3} /.test(e.line));
-  const group: string[] = [];
-  for (const e of lines.slice(answered + 1)) {
-    if (e.direction === 'in') break;
-    group.push(e.line.split(' ')[0]!);
-  }
-  return group;
-}
+import { firstGroupVerbs } from '../helpers/transcript.js';
 
 const message = [
   'From: =?UTF-8?B?5byg5LiJ?= <zhang@example.test>',
@@ -141,7 +129,7 @@ describe('client ⇄ python3-aiosmtpd: AUTH without PIPELINING', { skip: peerSki
         (e) => e.type === 'line' && e.direction === 'in' && e.line.startsWith('250'),
       );
       assert.ok(!ehloLines.some((e) => e.type === 'line' && /PIPELINING/i.test(e.line)));
-      assert.deepEqual(leadingGroup(events), ['AUTH']);
+      assert.deepEqual(firstGroupVerbs(events), ['AUTH']);
       const [m] = await server.waitForMessages(1);
       assert.equal(m?.authUser, 'carol');
       assert.equal(m?.data.toString('utf8'), message);
@@ -197,7 +185,7 @@ describe('client ⇄ smtp-server (npm)', () => {
         ),
       );
       await transport.close();
-      assert.deepEqual(leadingGroup(events), ['AUTH', 'MAIL', 'RCPT', 'DATA']);
+      assert.deepEqual(firstGroupVerbs(events), ['AUTH', 'MAIL', 'RCPT', 'DATA']);
       assert.deepEqual(
         results.map((r) => r.accepted[0]),
         ['r1@example.test', 'r2@example.test', 'r3@example.test'],

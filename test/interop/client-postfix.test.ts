@@ -13,6 +13,7 @@ import {
 } from '../../src/index.js';
 import { peerSkip } from '../helpers/peers.js';
 import { type PostfixInstance, startPostfix } from '../helpers/postfix.js';
+import { firstGroupAfterEhlo } from '../helpers/transcript.js';
 
 const skip = peerSkip('postfix', 'dovecot');
 
@@ -153,19 +154,6 @@ describe('client ⇄ Postfix + Dovecot SASL', { skip }, () => {
     }
   });
 
-  /** Outgoing lines written after the post-TLS EHLO reply and before the next reply arrived. */
-  function leadingGroup(events: TranscriptEvent[]): string[] {
-    const lines = events.filter((e) => e.type === 'line');
-    const ehlo = lines.findLastIndex((e) => e.direction === 'out' && e.line.startsWith('EHLO'));
-    const answered = lines.findIndex((e, i) => i > ehlo && e.direction === 'in' && /^\d{3} /.test(e.line));
-    const group: string[] = [];
-    for (const e of lines.slice(answered + 1)) {
-      if (e.direction === 'in') break;
-      group.push(e.line);
-    }
-    return group;
-  }
-
   test('AUTH PLAIN rides in one pipelined group with the first message (RFC 4954 §4) and Postfix takes it', async () => {
     const body = message('pipelined-auth');
     const events: TranscriptEvent[] = [];
@@ -190,7 +178,7 @@ describe('client ⇄ Postfix + Dovecot SASL', { skip }, () => {
     } finally {
       await transport.close();
     }
-    assert.deepEqual(leadingGroup(events), [
+    assert.deepEqual(firstGroupAfterEhlo(events), [
       'AUTH PLAIN [redacted]',
       `MAIL FROM:<alice@example.test> SIZE=${Buffer.byteLength(body)} BODY=8BITMIME`,
       'RCPT TO:<frank@example.test>',

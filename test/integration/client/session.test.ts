@@ -110,9 +110,7 @@ describe('client session against scripted servers', () => {
     timeout: 30_000,
   }, async () => {
     const server = await startScriptedServer(async (c) => {
-      c.reply(220, 'x');
-      await c.readLine();
-      c.reply(250, ['x', 'PIPELINING']);
+      await c.greet('x', ['PIPELINING']);
       await c.readLine(); // the first MAIL
       c.destroy();
     });

@@ -229,9 +229,7 @@ describe('transport', () => {
     const commands: string[] = [];
     const server = await startScriptedServer(
       async (c) => {
-        c.reply(220, 'x');
-        await c.readLine();
-        c.reply(250, ['x', 'PIPELINING']);
+        await c.greet('x', ['PIPELINING']);
         for (;;) {
           const line = await c.readLine(10_000);
           commands.push(line);
@@ -276,9 +274,7 @@ describe('transport', () => {
     const lines: string[] = [];
     const server = await startScriptedServer(
       async (c) => {
-        c.reply(220, 'x');
-        await c.readLine();
-        c.reply(250, ['x', 'PIPELINING', 'CHUNKING']);
+        await c.greet('x', ['PIPELINING', 'CHUNKING']);
         // Read both transactions completely before answering anything: a client that waits for the first
         // transaction's replies before writing the second would stall here.
         const takeTransaction = async () => {
@@ -332,9 +328,7 @@ describe('transport', () => {
     const lines: string[] = [];
     const bodies: Buffer[] = [];
     const server = await startScriptedServer(async (c) => {
-      c.reply(220, 'x');
-      await c.readLine();
-      c.reply(250, ['x', 'PIPELINING']);
+      await c.greet('x', ['PIPELINING']);
       const takeEnvelope = async () => {
         for (;;) {
           const line = await c.readLine();
@@ -394,9 +388,7 @@ describe('transport', () => {
     let group: string[] = [];
     const server = await startScriptedServer(
       async (c) => {
-        c.reply(220, 'x');
-        await c.readLine();
-        c.reply(250, ['x', 'PIPELINING', 'AUTH PLAIN']);
+        await c.greet('x', ['PIPELINING', 'AUTH PLAIN']);
         group = [await c.readLine(), await c.readLine(), await c.readLine(), await c.readLine()];
         // The worst server: it refuses the credentials but takes the transaction anyway.
         c.write('535 5.7.8 bad credentials\r\n250 ok\r\n250 ok\r\n354 go ahead\r\n');
@@ -440,9 +432,7 @@ describe('transport', () => {
       async (c, index) => {
         const lines: string[] = [];
         seen.push(lines);
-        c.reply(220, 'x');
-        await c.readLine();
-        c.reply(250, ['x', 'PIPELINING', 'AUTH PLAIN']);
+        await c.greet('x', ['PIPELINING', 'AUTH PLAIN']);
         if (index === 0) {
           lines.push(await c.readLine());
           c.reply(334, '');
@@ -505,9 +495,7 @@ describe('transport', () => {
   test('without a pool, QUIT leaves with the message, in the same write (RFC 2920: QUIT may end a group)', async () => {
     let joined: boolean | undefined;
     const server = await startScriptedServer(async (c) => {
-      c.reply(220, 'x');
-      await c.readLine();
-      c.reply(250, ['x', 'PIPELINING']);
+      await c.greet('x', ['PIPELINING']);
       for (let i = 0; i < 3; i++) await c.readLine();
       c.write('250 ok\r\n250 ok\r\n354 go\r\n');
       await c.readUntil('\r\n.\r\n');
@@ -533,9 +521,7 @@ describe('transport', () => {
     const early: string[] = [];
     const server = await startScriptedServer(
       async (c) => {
-        c.reply(220, 'x');
-        await c.readLine();
-        c.reply(250, ['x', 'AUTH PLAIN']);
+        await c.greet('x', ['AUTH PLAIN']);
         // Each command must come alone: nothing more may be waiting when it is answered.
         const alone = async (verb: string, code: number) => {
           const line = await c.readLine();
