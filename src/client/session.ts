@@ -329,13 +329,13 @@ export class SmtpSession {
     this.#pendingAuth = undefined;
     try {
       // AUTH leads the group only where no message byte can leave before its 235: DATA, after 354.
-      if (auth && (!prepared.eager || prepared.useBdat)) await this.#authenticate(auth);
+      if (auth && !prepared.dataInGroup) await this.#authenticate(auth);
       return await transact(this.#wire, prepared, {
         timeouts: this.#timeouts,
         prefixRset,
         onWritten,
         onStarted: options.onStarted,
-        auth: auth && prepared.eager && !prepared.useBdat ? auth : undefined,
+        auth: prepared.dataInGroup ? auth : undefined,
         onAuthRefused: () => {
           if (this.#pipelineAuth) this.#pipelineAuth.enabled = false;
         },

@@ -114,8 +114,10 @@ export interface PreparedTransaction {
   readonly recipients: readonly string[];
   readonly useBdat: boolean;
   readonly pipelined: boolean;
-  /** The data command rides in the same write as MAIL and RCPT. */
+  /** The data command (DATA, or an inline BDAT) rides in the same write as MAIL and RCPT. */
   readonly eager: boolean;
+  /** DATA itself rides in that write: the message waits for its 354, so nothing of it leaves before. */
+  readonly dataInGroup: boolean;
   readonly requireAllRecipients: boolean;
   /** A message in memory, ready to write after 354: dot-stuffed and terminated. */
   readonly stuffed: Buffer | undefined;
@@ -204,6 +206,9 @@ export function prepareTransaction(
   const useBdat = options.chunking && caps.chunking;
   const pipelined = options.pipelining && caps.pipelining;
   const requireAllRecipients = options.requireAllRecipients === true;
+  // With PIPELINING the data command rides in the same write as MAIL and RCPT (RFC 2920), unless the
+  // caller wants all-or-nothing: then we must see every RCPT reply before committing to send.
+  const eager = pipelined && !requireAllRecipients;
   return {
     label,
     envelope,
@@ -214,9 +219,8 @@ export function prepareTransaction(
     recipients: wireTo.map((t) => t.original),
     useBdat,
     pipelined,
-    // With PIPELINING the data command rides in the same write as MAIL and RCPT (RFC 2920), unless the
-    // caller wants all-or-nothing: then we must see every RCPT reply before committing to send.
-    eager: pipelined && !requireAllRecipients,
+    eager,
+    dataInGroup: eager && !useBdat,
     requireAllRecipients,
     stuffed: plan.buffer && !useBdat ? dotStuff(plan.buffer) : undefined,
   };
@@ -229,7 +233,7 @@ export async function transact(
   options: TransactOptions,
 ): Promise<SendResult> {
   const started = Date.now();
-  const { label, plan, source, mailLine, rcptLines, useBdat, pipelined, eager } = prepared;
+  const { label, plan, source, mailLine, rcptLines, useBdat, pipelined, eager, dataInGroup } = prepared;
   const inlineBdat = useBdat && eager && plan.buffer !== undefined;
 
   const t = options.timeouts;
@@ -249,7 +253,7 @@ export async function transact(
   let earlyError: unknown;
   if (pipelined) {
     const rset = options.prefixRset ? commands.rset() : '';
-    const group = rset + mailLine + rcptLines.join('') + (eager && !useBdat ? commands.data() : '');
+    const group = rset + mailLine + rcptLines.join('') + (dataInGroup ? commands.data() : '');
     const auth = options.auth;
     wire.cork();
     if (auth) wire.write(auth.line + group, auth.shown + group);
@@ -271,7 +275,7 @@ export async function transact(
         if (r.code === 250 || r.code === 251) anyAccepted = true;
       }),
     );
-    if (eager && !useBdat) {
+    if (dataInGroup) {
       // A message in memory goes out as soon as its 354 is parsed, in the same turn of the event loop,
       // before the replies that came in the same chunk are settled: the server can work on it meanwhile.
       // Anything unusual is left to the code below.
