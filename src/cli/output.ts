@@ -3,6 +3,7 @@
  * errors as one line plus a hint, and stack traces only with --debug.
  */
 import { inspect } from 'node:util';
+import type { TextStyle } from '../audit/index.js';
 import { isPosternError } from '../core/index.js';
 import { CliError } from './cli-error.js';
 import { isSystemError } from './exit-codes.js';
@@ -15,14 +16,9 @@ export interface OutStream {
   readonly columns?: number | undefined;
 }
 
-export interface Style {
+/** The audit report's colours, plus what the other commands use. */
+export interface Style extends TextStyle {
   readonly enabled: boolean;
-  bold(text: string): string;
-  dim(text: string): string;
-  red(text: string): string;
-  green(text: string): string;
-  yellow(text: string): string;
-  cyan(text: string): string;
   magenta(text: string): string;
 }
 
