@@ -2,7 +2,7 @@
 // pool limits and rotation, rate limiting, SMTP extension parameters (DSN, SMTPUTF8, REQUIRETLS, SIZE).
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { createTransport, PosternError, SmtpSession } from '../../../src/index.js';
+import { createTransport, PosternError, SmtpSession, type TransportOptions } from '../../../src/index.js';
 import { createCa, createCertificate } from '../../../src/tls/index.js';
 import { type ScriptedConnection, startScriptedServer } from '../../helpers/scripted-server.js';
 
@@ -65,6 +65,19 @@ async function openSession(extensions: string[]) {
 }
 
 const msg = 'Subject: t\r\n\r\nbody\r\n';
+
+/** One message per connection over implicit TLS as user `u`, the way the AUTH pipelining tests send. */
+function authTransport(port: number, pass: string, retry: TransportOptions['retry'] = false) {
+  return createTransport({
+    host: '127.0.0.1',
+    port,
+    tls: 'implicit',
+    tlsOptions: { ca },
+    auth: { user: 'u', pass },
+    pool: false,
+    retry,
+  });
+}
 
 describe('transport', () => {
   test('pool: never more than maxConnections, rotated after maxMessages', async () => {
@@ -400,15 +413,7 @@ describe('transport', () => {
       },
       { tls: { cert, key } },
     );
-    const transport = createTransport({
-      host: '127.0.0.1',
-      port: server.port,
-      tls: 'implicit',
-      tlsOptions: { ca },
-      auth: { user: 'u', pass: 'wrong' },
-      pool: false,
-      retry: false,
-    });
+    const transport = authTransport(server.port, 'wrong');
     try {
       await assert.rejects(
         transport.sendRaw({ from: 'a@x.test', to: ['b@x.test'] }, msg),
@@ -466,15 +471,7 @@ describe('transport', () => {
       },
       { tls: { cert, key } },
     );
-    const transport = createTransport({
-      host: '127.0.0.1',
-      port: server.port,
-      tls: 'implicit',
-      tlsOptions: { ca },
-      auth: { user: 'u', pass: 'p' },
-      pool: false,
-      retry: { retries: 1, minDelay: 1, maxDelay: 1 },
-    });
+    const transport = authTransport(server.port, 'p', { retries: 1, minDelay: 1, maxDelay: 1 });
     try {
       const result = await transport.sendRaw({ from: 'a@x.test', to: ['b@x.test'] }, msg);
       assert.equal(result.queueId, 'Q1');
@@ -545,15 +542,7 @@ describe('transport', () => {
       },
       { tls: { cert, key } },
     );
-    const transport = createTransport({
-      host: '127.0.0.1',
-      port: server.port,
-      tls: 'implicit',
-      tlsOptions: { ca },
-      auth: { user: 'u', pass: 'p' },
-      pool: false,
-      retry: false,
-    });
+    const transport = authTransport(server.port, 'p');
     try {
       const result = await transport.sendRaw({ from: 'a@x.test', to: ['b@x.test'] }, msg);
       assert.equal(result.queueId, 'Q2');
