@@ -38,7 +38,7 @@ const HOST = '127.0.0.1';
 const EHLO_NAME = 'bench-client.example.test';
 
 export async function openClient(kind: ClientKind | 'floor', settings: ClientSettings): Promise<BenchClient> {
-  if (kind === 'floor') return openFloor(settings, HOST, EHLO_NAME);
+  if (kind === 'floor') return openFloor(settings);
   return kind === 'nodemailer' ? openNodemailer(settings) : openPostern(settings);
 }
 
