@@ -6,7 +6,7 @@ import { isPosternError, type PosternError } from '../core/index.js';
 import { checkCertificate } from './certificate.js';
 import { DEFAULT_AUDIT_TIMEOUT } from './connect.js';
 import { detectMode } from './detect.js';
-import { scanSmtp } from './smtp/index.js';
+import { type SmtpScanOptions, scanSmtp } from './smtp/index.js';
 import { scanTls } from './tls/index.js';
 import type { AuditTarget, AuditTlsMode, CertificateResult, SmtpScanResult, TlsScanResult } from './types.js';
 
@@ -25,10 +25,8 @@ export interface AuditPortOptions {
   readonly timeout?: number | undefined;
   /** Parallel connections of the TLS scan; default 8. */
   readonly concurrency?: number | undefined;
-  readonly smuggling?: { readonly from: string; readonly to: string } | undefined;
-  readonly relayTest?:
-    | { readonly from?: string | undefined; readonly outsideDomain?: string | undefined }
-    | undefined;
+  readonly smuggling?: SmtpScanOptions['smuggling'];
+  readonly relayTest?: SmtpScanOptions['relayTest'];
   readonly signal?: AbortSignal | undefined;
 }
 

@@ -61,6 +61,12 @@ export interface RelayProbe {
   readonly source: AddressClass | undefined;
 }
 
+/** What `--relay-test` may set: the envelope sender and the outside domain of the recipients. */
+export interface RelayTestOptions {
+  readonly from?: string | undefined;
+  readonly outsideDomain?: string | undefined;
+}
+
 /**
  * Runs every attempt on as few connections as the server allows (with STARTTLS unless `upgrade` is false).
  * A connection that fails, or a 421, costs a reconnect and the attempt is tried again; after MAX_RECONNECTS
@@ -68,7 +74,7 @@ export interface RelayProbe {
  */
 export async function probeRelay(
   ctx: ProbeContext,
-  o: { readonly from?: string | undefined; readonly outsideDomain?: string | undefined },
+  o: RelayTestOptions,
   upgrade = true,
 ): Promise<RelayProbe> {
   const outside = o.outsideDomain ?? DEFAULT_OUTSIDE_DOMAIN;

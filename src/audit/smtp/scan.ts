@@ -9,7 +9,7 @@ import * as commands from '../../protocol/commands.js';
 import { escapeControls, formatReply, type Reply } from '../../protocol/index.js';
 import type { AuditTarget, SmtpScanResult } from '../types.js';
 import { probePlaintextAuth } from './plaintext-auth.js';
-import { checkRelayInput, DEFAULT_OUTSIDE_DOMAIN, probeRelay } from './relay.js';
+import { checkRelayInput, DEFAULT_OUTSIDE_DOMAIN, probeRelay, type RelayTestOptions } from './relay.js';
 import {
   describeError,
   type Greeted,
@@ -31,9 +31,7 @@ export interface SmtpScanOptions {
   /** Opt-in: send one test message per smuggling ending, from and to these addresses. */
   readonly smuggling?: { readonly from: string; readonly to: string } | undefined;
   /** Opt-in: MAIL/RCPT to an outside domain in the usual relay tricks (never DATA). */
-  readonly relayTest?:
-    | { readonly from?: string | undefined; readonly outsideDomain?: string | undefined }
-    | undefined;
+  readonly relayTest?: RelayTestOptions | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
